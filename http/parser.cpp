@@ -1,7 +1,9 @@
 // Incremental HTTP/1.1 request parser (see parser.hpp for the contract). The head is parsed a
 // line at a time as lines complete, so trickled bytes are scanned once; a chunked body is
 // de-chunked in place. Rejections follow Go 1.19 net/http (etcd 3.4.23's server) unless a
-// comment says we are stricter.
+// comment says we are stricter. Observed on etcd 3.4.23: its cmux front end closes the
+// connection without an answer for HTTP/2.0, "HTTP/1.10", a leading empty line, a TLS hello and
+// request lines of 10 KB; we answer the status Go's server would (505 or 400, 414) instead.
 #include "uetcd/http/parser.hpp"
 
 #include <array>
@@ -485,8 +487,8 @@ request_parser::step request_parser::note_header(
     return step::more;
 }
 
-// Go 1.19: ParseUint(cl, 10, 63), and repeated values must be identical strings. We also reject
-// an empty value, which Go treats as absent.
+// Go 1.19: ParseUint(cl, 10, 63), and repeated values must be identical strings. An empty
+// value means no length, as in Go (etcd 3.4.23 answers 200 to "Content-Length:" on a GET).
 request_parser::step request_parser::note_content_length(std::string_view value) noexcept {
     if (_has_content_length) {
         std::string_view first(reinterpret_cast<const char*>(_base + _content_length_text_offset),
@@ -496,7 +498,7 @@ request_parser::step request_parser::note_content_length(std::string_view value)
         }
         return step::more;
     }
-    if (value.empty() || value.size() > content_length_digits_max) {
+    if (value.size() > content_length_digits_max) {
         return fail(400, "bad Content-Length");
     }
     std::uint64_t length_bytes = 0;

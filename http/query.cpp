@@ -22,8 +22,11 @@ int hex_value(char c) noexcept {
     return -1;
 }
 
-// Go's net/url unescape for encodePath / encodeQueryComponent. Appends to `out`.
-bool unescape_append(std::string_view text, bool plus_is_space, std::string& out) {
+constexpr std::size_t no_error = std::string_view::npos;
+
+// Go's net/url unescape for encodePath / encodeQueryComponent. Appends to `out`; returns the
+// offset of the first bad escape, or no_error.
+std::size_t unescape_append(std::string_view text, bool plus_is_space, std::string& out) {
     std::size_t run_start = 0;
     for (std::size_t i = 0; i < text.size();) {
         char c = text[i];
@@ -37,12 +40,12 @@ bool unescape_append(std::string_view text, bool plus_is_space, std::string& out
             ++i;
         } else {
             if (i + 2 >= text.size()) {
-                return false;
+                return i;
             }
             int hi = hex_value(text[i + 1]);
             int lo = hex_value(text[i + 2]);
             if (hi < 0 || lo < 0) {
-                return false;
+                return i;
             }
             out.push_back(static_cast<char>((hi << 4) | lo));
             i += 3;
@@ -50,7 +53,7 @@ bool unescape_append(std::string_view text, bool plus_is_space, std::string& out
         run_start = i;
     }
     out.append(text.data() + run_start, text.size() - run_start);
-    return true;
+    return no_error;
 }
 
 bool needs_decoding(std::string_view text) noexcept {
@@ -61,30 +64,66 @@ char ascii_lower(char c) noexcept {
     return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
+// Go's strconv.Quote for the at most 3 bytes of an EscapeError: printable ASCII as is, short
+// escapes, \xNN for other ASCII controls and for bytes that are not valid UTF-8. Valid
+// multi-byte runes are kept, except the non-printable U+0080..U+00A0 and U+00AD (\u00XX).
+void append_go_quoted(std::string& out, std::string_view bytes) {
+    static constexpr char hex[] = "0123456789abcdef";
+    out.push_back('"');
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        auto c = static_cast<unsigned char>(bytes[i]);
+        const char* short_escape = nullptr;
+        switch (c) {
+        case '\a': short_escape = "\\a"; break;
+        case '\b': short_escape = "\\b"; break;
+        case '\f': short_escape = "\\f"; break;
+        case '\n': short_escape = "\\n"; break;
+        case '\r': short_escape = "\\r"; break;
+        case '\t': short_escape = "\\t"; break;
+        case '\v': short_escape = "\\v"; break;
+        case '"': short_escape = "\\\""; break;
+        case '\\': short_escape = "\\\\"; break;
+        default: break;
+        }
+        if (short_escape != nullptr) {
+            out += short_escape;
+            continue;
+        }
+        if (c >= 0x20 && c < 0x7f) {
+            out.push_back(static_cast<char>(c));
+            continue;
+        }
+        bool two_byte_rune = c >= 0xc2 && c <= 0xdf && i + 1 < bytes.size() &&
+            (static_cast<unsigned char>(bytes[i + 1]) & 0xc0) == 0x80;
+        if (two_byte_rune) {
+            unsigned rune = ((c & 0x1fu) << 6) | (static_cast<unsigned char>(bytes[i + 1]) & 0x3fu);
+            if (rune <= 0xa0 || rune == 0xad) {
+                out += "\\u00";
+                out.push_back(hex[rune >> 4]);
+                out.push_back(hex[rune & 0xf]);
+            } else {
+                out.append(bytes.substr(i, 2));
+            }
+            ++i;
+            continue;
+        }
+        out += "\\x";
+        out.push_back(hex[c >> 4]);
+        out.push_back(hex[c & 0xf]);
+    }
+    out.push_back('"');
+}
+
 }  // namespace
 
 bool percent_decode_path(std::string_view text, std::string& out) {
     out.clear();
-    return unescape_append(text, false, out);
+    return unescape_append(text, false, out) == no_error;
 }
 
 bool percent_decode_query(std::string_view text, std::string& out) {
     out.clear();
-    return unescape_append(text, true, out);
-}
-
-std::string_view form_error_text(form_error error) noexcept {
-    switch (error) {
-    case form_error::none:
-        return "";
-    case form_error::bad_escape:
-        return "invalid URL escape";
-    case form_error::semicolon:
-        return "invalid semicolon separator in query";
-    case form_error::too_large:
-        return "http: POST too large";
-    }
-    return "";
+    return unescape_append(text, true, out) == no_error;
 }
 
 bool is_urlencoded_form(std::string_view content_type) noexcept {
@@ -115,6 +154,8 @@ form::form() {
 void form::clear() noexcept {
     _entries.clear();
     _arena.clear();
+    _error = form_error::none;
+    _error_escape = {};
 }
 
 std::string_view form::resolve(const text& t) const noexcept {
@@ -124,22 +165,25 @@ std::string_view form::resolve(const text& t) const noexcept {
     return std::string_view(_arena.data() + t.offset, t.size);
 }
 
-bool form::decode_into_arena(std::string_view raw, text& out) {
+// Returns the offset of a bad escape in `raw`, or no_error.
+std::size_t form::decode_into_arena(std::string_view raw, text& out) {
     if (!needs_decoding(raw)) {
         out = text{raw.data(), 0, static_cast<std::uint32_t>(raw.size())};
-        return true;
+        return no_error;
     }
     std::size_t offset = _arena.size();
-    if (!unescape_append(raw, true, _arena)) {
+    std::size_t bad_offset = unescape_append(raw, true, _arena);
+    if (bad_offset != no_error) {
         _arena.resize(offset);
-        return false;
+        return bad_offset;
     }
     out = text{nullptr, static_cast<std::uint32_t>(offset),
         static_cast<std::uint32_t>(_arena.size() - offset)};
-    return true;
+    return no_error;
 }
 
-form_error form::parse_into(std::string_view raw) {
+// Go's parseQuery; `escape` receives the first bad escape (Go's EscapeError text).
+form_error form::parse_fields(std::string_view raw, std::string_view& escape) {
     // Offsets and sizes are 32-bit; bodies are bounded far below that by the parser limits.
     UETCD_ASSERT(raw.size() <= std::numeric_limits<std::uint32_t>::max() / 2);
     form_error error = form_error::none;
@@ -155,13 +199,18 @@ form_error form::parse_into(std::string_view raw) {
             continue;
         }
         std::size_t equals = segment.find('=');
-        std::string_view raw_key = segment.substr(0, equals);
-        std::string_view raw_value =
-            equals == std::string_view::npos ? std::string_view() : segment.substr(equals + 1);
+        std::string_view part = segment.substr(0, equals);
         entry e{};
-        if (!decode_into_arena(raw_key, e.key) || !decode_into_arena(raw_value, e.value)) {
+        std::size_t bad_offset = decode_into_arena(part, e.key);
+        if (bad_offset == no_error) {
+            part = equals == std::string_view::npos ? part.substr(part.size())
+                                                    : segment.substr(equals + 1);
+            bad_offset = decode_into_arena(part, e.value);
+        }
+        if (bad_offset != no_error) {
             if (error == form_error::none) {
                 error = form_error::bad_escape;
+                escape = part.substr(bad_offset, 3);  // Go: s[i:], at most 3 bytes
             }
             continue;
         }
@@ -170,16 +219,48 @@ form_error form::parse_into(std::string_view raw) {
     return error;
 }
 
+form_error form::parse_into(std::string_view raw) {
+    std::string_view escape;
+    form_error error = parse_fields(raw, escape);
+    if (error != form_error::none) {
+        _error = error;
+        _error_escape = escape;
+    }
+    return error;
+}
+
 form_error form::parse(std::string_view raw_query, std::string_view form_body) {
     clear();
+    std::string_view body_escape;
     form_error body_error = form_error::none;
     if (form_body.size() > form_body_bytes_max) {
         body_error = form_error::too_large;
     } else {
-        body_error = parse_into(form_body);
+        body_error = parse_fields(form_body, body_escape);
     }
-    form_error query_error = parse_into(raw_query);
-    return body_error != form_error::none ? body_error : query_error;
+    std::string_view query_escape;
+    form_error query_error = parse_fields(raw_query, query_escape);
+    // Request.ParseForm keeps the body's error and reports the query's only without one.
+    _error = body_error != form_error::none ? body_error : query_error;
+    _error_escape = body_error != form_error::none ? body_escape : query_escape;
+    return _error;
+}
+
+void form::append_error_cause(std::string& out) const {
+    switch (_error) {
+    case form_error::none:
+        return;
+    case form_error::bad_escape:
+        out += "invalid URL escape ";
+        append_go_quoted(out, _error_escape);
+        return;
+    case form_error::semicolon:
+        out += "invalid semicolon separator in query";
+        return;
+    case form_error::too_large:
+        out += "http: POST too large";
+        return;
+    }
 }
 
 std::optional<std::string_view> form::get(std::string_view key) const noexcept {

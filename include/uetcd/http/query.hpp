@@ -29,9 +29,6 @@ enum class form_error : std::uint8_t {
     too_large,   // Go: "http: POST too large"
 };
 
-// Go's messages for the errors above, as etcd puts them into its answers' "cause".
-std::string_view form_error_text(form_error error) noexcept;
-
 // Whether a Content-Type header makes Go parse the body as a form: media type (before ';',
 // case-insensitive) "application/x-www-form-urlencoded".
 bool is_urlencoded_form(std::string_view content_type) noexcept;
@@ -61,6 +58,14 @@ public:
     // Returns the body's error, else the query's.
     form_error parse(std::string_view raw_query, std::string_view form_body);
 
+    // The error of the last parse() (or the last failing parse_into()).
+    form_error error() const noexcept { return _error; }
+
+    // Appends Go's err.Error() text for error(), which etcd 3.4 answers as the "cause" of
+    // error 210 "Invalid POST form" (HTTP 400), e.g. `invalid URL escape "%zz"` or
+    // "invalid semicolon separator in query" (observed with a real etcd 3.4.23).
+    void append_error_cause(std::string& out) const;
+
     std::optional<std::string_view> get(std::string_view key) const noexcept;
     bool has(std::string_view key) const noexcept;
     std::size_t size() const noexcept { return _entries.size(); }
@@ -79,11 +84,14 @@ private:
         text value;
     };
 
-    bool decode_into_arena(std::string_view raw, text& out);
+    std::size_t decode_into_arena(std::string_view raw, text& out);
+    form_error parse_fields(std::string_view raw, std::string_view& escape);
     std::string_view resolve(const text& t) const noexcept;
 
     std::vector<entry> _entries;
     std::string _arena;
+    form_error _error = form_error::none;
+    std::string_view _error_escape;  // view into the parsed text
 };
 
 }  // namespace uetcd::http

@@ -1,0 +1,56 @@
+// Routing like Go's http.ServeMux (which etcd uses): the percent-decoded path is matched
+// against exact paths and subtree prefixes ("/v2/keys/"), an unclean path ("//", "/./",
+// "/../") is answered 301 to its cleaned form, and an unknown path gets 404.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "uetcd/http/parser.hpp"
+#include "uetcd/http/response.hpp"
+#include "uetcd/reactor/task.hpp"
+
+namespace uetcd::http {
+
+// What a handler sees: the request, its decoded path, and the response to fill in.
+struct exchange {
+    const http::request& request;
+    std::string_view path;  // percent-decoded, clean
+    http::response& response;
+};
+
+using sync_handler = std::function<void(exchange&)>;
+// For handlers that wait (a write through raft, a watch). The exchange outlives the task.
+using async_handler = std::function<reactor::task<void>(exchange&)>;
+
+// Go's cleanPath: path.Clean keeping a trailing slash, "/" for "".
+std::string clean_path(std::string_view path);
+// Escapes a decoded path for a Location header as Go's url.URL.EscapedPath does.
+void append_escaped_path(std::string& out, std::string_view path);
+
+class router {
+public:
+    void exact(std::string_view path, sync_handler handler);
+    void subtree(std::string_view prefix, sync_handler handler);  // prefix ends in '/'
+    void exact_async(std::string_view path, async_handler handler);
+    void subtree_async(std::string_view prefix, async_handler handler);
+
+    // Routes one request. Returns an async handler to await when the match is async (the
+    // exchange is already filled in), or nullptr when the response is complete.
+    const async_handler* route(const http::request& request, http::response& response,
+        std::string& decoded_path_scratch) const;
+
+private:
+    struct entry {
+        std::string pattern;
+        bool is_subtree;
+        sync_handler sync;
+        async_handler async;
+    };
+    const entry* match(std::string_view path) const noexcept;
+    std::vector<entry> _entries;
+};
+
+}  // namespace uetcd::http

@@ -1,0 +1,75 @@
+// The HTTP/1.1 server of one core: accepts on its own listening socket, serves each
+// connection in a coroutine (keep-alive, pipelining, 100-continue), enforces the request
+// limits and the header/idle/body timeouts, and stops cleanly: no new connections, idle
+// ones closed, requests in flight finished.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "uetcd/http/parser.hpp"
+#include "uetcd/http/router.hpp"
+#include "uetcd/reactor/ops.hpp"
+#include "uetcd/reactor/task.hpp"
+
+namespace uetcd::http {
+
+struct server_limits {
+    parser_limits parser;
+    // A request head must arrive completely within this time of its first byte: a
+    // slowloris client that trickles header bytes is closed after it.
+    std::int64_t header_timeout_ns = 10'000'000'000;
+    // A body that stops arriving for this long is abandoned (etcd waits forever).
+    std::int64_t body_idle_timeout_ns = 10'000'000'000;
+    // A keep-alive connection with no request for this long is closed.
+    std::int64_t idle_timeout_ns = 300'000'000'000;
+    // A client that does not read its responses for this long is closed.
+    std::int64_t send_timeout_ns = 30'000'000'000;
+    // Per core. 2 KiB of input buffer and a ~1 KiB coroutine frame per idle connection:
+    // 100k connections cost about 300 MiB; beyond this new connections are closed at once.
+    std::uint32_t connections_max = 100'000;
+    std::uint32_t input_buffer_initial_bytes = 2048;
+};
+
+struct server_stats {
+    std::uint64_t connections_accepted = 0;
+    std::uint64_t connections_refused = 0;  // over connections_max
+    std::uint64_t connections_open = 0;
+    std::uint64_t requests = 0;
+    std::uint64_t bad_requests = 0;
+    std::uint64_t timeouts = 0;
+};
+
+class connection;
+
+class server {
+public:
+    server(const router& routes, server_limits limits);
+    ~server();
+    server(const server&) = delete;
+    server& operator=(const server&) = delete;
+
+    // Starts accepting on `listen_fd` (owned by the caller) on this core.
+    void start(int listen_fd);
+    // Stops accepting, closes idle connections, waits for requests in flight.
+    reactor::task<void> stop();
+
+    const server_stats& stats() const noexcept { return _stats; }
+    const server_limits& limits() const noexcept { return _limits; }
+
+private:
+    friend class connection;
+    reactor::task<void> accept_loop(int listen_fd);
+    reactor::task<void> serve(int fd);
+
+    const router& _routes;
+    server_limits _limits;
+    server_stats _stats;
+    reactor::gate _gate;
+    reactor::cancel_slot _accept_cancel;
+    connection* _connections = nullptr;  // intrusive list of open connections
+    bool _stopping = false;
+    date_cache _dates;
+};
+
+}  // namespace uetcd::http
