@@ -109,4 +109,30 @@ private:
     std::coroutine_handle<> _waiter;
 };
 
+// A one-shot signal on one core: coroutines that wait on it resume once set() is called.
+class event {
+public:
+    bool is_set() const noexcept { return _set; }
+    void set() {
+        _set = true;
+        for (auto h : _waiters) {
+            reactor::current().schedule(h);
+        }
+        _waiters.clear();
+    }
+    auto wait() noexcept {
+        struct awaiter {
+            event& e;
+            bool await_ready() const noexcept { return e._set; }
+            void await_suspend(std::coroutine_handle<> h) { e._waiters.push_back(h); }
+            void await_resume() const noexcept {}
+        };
+        return awaiter{*this};
+    }
+
+private:
+    bool _set = false;
+    std::vector<std::coroutine_handle<>> _waiters;
+};
+
 }  // namespace uetcd::reactor

@@ -1,0 +1,243 @@
+// Start-up, serving and shutdown of the etcd server process; see etcd_server.hpp.
+// Start-up does its checks (data dir, ports) synchronously before any reactor runs, so
+// that every failure is one clear line and a non-zero exit.
+#include "uetcd/server/etcd_server.hpp"
+
+#include <sched.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "uetcd/http/server.hpp"
+#include "uetcd/reactor/net.hpp"
+#include "uetcd/reactor/ops.hpp"
+#include "uetcd/reactor/smp.hpp"
+#include "uetcd/server/admin_routes.hpp"
+#include "uetcd/server/log.hpp"
+#include "uetcd_build_info.h"
+
+namespace uetcd::server {
+
+namespace {
+
+constexpr std::string_view pkg_main = "etcdmain";
+constexpr std::string_view pkg_server = "etcdserver";
+
+std::string os_error_text(int error_number) {
+    std::string text = std::strerror(error_number);
+    if (!text.empty() && text[0] >= 'A' && text[0] <= 'Z') {
+        text[0] = static_cast<char>(text[0] - 'A' + 'a');
+    }
+    return text;
+}
+
+unsigned online_cores() {
+    cpu_set_t allowed;
+    CPU_ZERO(&allowed);
+    if (sched_getaffinity(0, sizeof(allowed), &allowed) == 0) {
+        return static_cast<unsigned>(CPU_COUNT(&allowed));
+    }
+    const long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? static_cast<unsigned>(n) : 1;
+}
+
+// mkdir -p with mode 0700, as etcd's fileutil.TouchDirAll; then a write probe.
+result<bool, std::string> prepare_dir(const std::string& path) {
+    std::string partial;
+    std::size_t start = 0;
+    while (start <= path.size()) {
+        std::size_t end = path.find('/', start);
+        if (end == std::string::npos) {
+            end = path.size();
+        }
+        partial = path.substr(0, end);
+        start = end + 1;
+        if (partial.empty()) {
+            continue;
+        }
+        if (::mkdir(partial.c_str(), 0700) != 0 && errno != EEXIST) {
+            return failure{"mkdir " + partial + ": " + os_error_text(errno)};
+        }
+    }
+    if (::access(path.c_str(), W_OK | X_OK) != 0) {
+        return failure{"open " + path + ": " + os_error_text(errno)};
+    }
+    return true;
+}
+
+// One listening URL, bound once per core (SO_REUSEPORT: the kernel spreads connections).
+struct listener_set {
+    url where;
+    std::vector<reactor::unique_fd> per_core;
+};
+
+result<listener_set, std::string> bind_listener(const url& u, unsigned cores) {
+    auto address = reactor::make_socket_address(u.host, u.port);
+    if (!address) {
+        return failure{address.error()};
+    }
+    listener_set set{u, {}};
+    for (unsigned core = 0; core < cores; ++core) {
+        auto fd = reactor::listen_tcp(*address,
+            {.reuse_port = true, .check_exclusive = core == 0});
+        if (!fd) {
+            return failure{fd.error()};
+        }
+        if (core == 0 && address->port() == 0) {
+            // An ephemeral port: the other cores must share the one the kernel chose.
+            *address = reactor::local_address(fd->get());
+        }
+        set.per_core.push_back(std::move(fd).value());
+    }
+    return set;
+}
+
+struct process_state {
+    const config& cfg;
+    unsigned cores;
+    std::vector<listener_set> clients;
+    std::vector<listener_set> peers;
+    http::router client_routes;
+    http::router peer_routes;
+    // One shutdown event per core, each touched only by its own core.
+    std::vector<std::unique_ptr<reactor::event>> shutdown;
+    int signal_fd = -1;
+};
+
+reactor::task<void> watch_signals(process_state& state) {
+    signalfd_siginfo info{};
+    const auto n = co_await reactor::read_at(state.signal_fd, &info, sizeof(info), 0);
+    if (n == static_cast<std::int32_t>(sizeof(info))) {
+        const char* what = info.ssi_signo == SIGINT ? "interrupt" : "terminated";
+        log_notice("osutil", std::string("received ") + what + " signal, shutting down...");
+    }
+    auto& s = reactor::smp::current();
+    for (unsigned core = 0; core < state.cores; ++core) {
+        co_await s.submit_to(core, [&state, core] { state.shutdown[core]->set(); });
+    }
+}
+
+reactor::task<void> core_main(process_state& state, unsigned core) {
+    std::vector<std::unique_ptr<http::server>> servers;
+    for (auto& l : state.clients) {
+        servers.push_back(std::make_unique<http::server>(state.client_routes,
+            http::server_limits{}));
+        servers.back()->start(l.per_core[core].get());
+    }
+    for (auto& l : state.peers) {
+        servers.push_back(std::make_unique<http::server>(state.peer_routes,
+            http::server_limits{}));
+        servers.back()->start(l.per_core[core].get());
+    }
+    if (core == 0) {
+        for (auto& l : state.clients) {
+            log_notice(pkg_main, "serving insecure client requests on " +
+                l.where.host + ":" + std::to_string(l.where.port) +
+                ", this is strongly discouraged!");
+        }
+        reactor::spawn(watch_signals(state));
+    }
+    co_await state.shutdown[core]->wait();
+    for (auto& srv : servers) {
+        co_await srv->stop();
+    }
+}
+
+int block_signals() {
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+    ::signal(SIGPIPE, SIG_IGN);
+    return ::signalfd(-1, &mask, SFD_CLOEXEC);
+}
+
+reactor::io_engine to_reactor_engine(io_engine e) {
+    switch (e) {
+    case io_engine::uring: return reactor::io_engine::uring;
+    case io_engine::epoll: return reactor::io_engine::epoll;
+    case io_engine::automatic: return reactor::io_engine::automatic;
+    }
+    return reactor::io_engine::automatic;
+}
+
+void log_start_banner(const config& cfg) {
+    log_info(pkg_main, std::string("etcd Version: ") + std::string(etcd_api_version) +
+        " (uetcd " UETCD_VERSION ")");
+    log_info(pkg_main, "Git SHA: " UETCD_GIT_SHA);
+    for (const auto& record : cfg.log_records) {
+        logger::instance().log(record);
+    }
+}
+
+bool bind_all(process_state& state) {
+    for (const auto& u : state.cfg.listen_peer_urls) {
+        auto set = bind_listener(u, state.cores);
+        if (!set) {
+            log_critical(pkg_main, set.error());
+            return false;
+        }
+        log_notice(pkg_main, "listening for peers on " + u.text);
+        state.peers.push_back(std::move(set).value());
+    }
+    for (const auto& u : state.cfg.listen_client_urls) {
+        auto set = bind_listener(u, state.cores);
+        if (!set) {
+            log_critical(pkg_main, set.error());
+            return false;
+        }
+        log_notice(pkg_main, "listening for client requests on " + u.text);
+        state.clients.push_back(std::move(set).value());
+    }
+    return true;
+}
+
+}  // namespace
+
+int run_etcd_server(const config& cfg) {
+    log_start_banner(cfg);
+    for (const auto& u : cfg.listen_client_urls) {
+        if (u.tls()) {
+            log_critical(pkg_main, "listen " + u.text + ": TLS is not supported yet");
+            return 1;
+        }
+    }
+    const std::string member_dir = cfg.data_dir + "/member";
+    if (auto ok = prepare_dir(member_dir); !ok) {
+        log_critical(pkg_main, "cannot access data directory: " + ok.error());
+        return 1;
+    }
+    process_state state{cfg, cfg.cores == 0 ? online_cores() : cfg.cores, {}, {}, {}, {}, {}, -1};
+    if (!bind_all(state)) {
+        return 1;
+    }
+    log_info(pkg_server, "name = " + cfg.name);
+    log_info(pkg_server, "data dir = " + cfg.data_dir);
+    log_info(pkg_server, "member dir = " + member_dir);
+    add_admin_routes(state.client_routes, {});
+    add_admin_routes(state.peer_routes, {});
+    for (unsigned core = 0; core < state.cores; ++core) {
+        state.shutdown.push_back(std::make_unique<reactor::event>());
+    }
+    state.signal_fd = block_signals();
+    std::string notice;
+    const std::string error = reactor::smp::run(
+        reactor::smp_config{.cores = state.cores, .engine = to_reactor_engine(cfg.engine)},
+        [&state](unsigned core) { return core_main(state, core); }, &notice);
+    if (!error.empty()) {
+        log_critical(pkg_main, "cannot start the I/O engine: " + error);
+        return 1;
+    }
+    ::close(state.signal_fd);
+    return 0;
+}
+
+}  // namespace uetcd::server
