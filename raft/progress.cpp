@@ -114,7 +114,7 @@ bool progress::maybe_decr_to(raft_index rejected, raft_index match_hint) {
     if (next - 1 != rejected) {
         return false;
     }
-    next = std::max<raft_index>(std::min(rejected, match_hint + 1), 1);
+    next = std::max(std::min(rejected, match_hint + 1), match + 1);
     probe_sent = false;
     UETCD_ASSERT(next > match);
     return true;
