@@ -19,6 +19,8 @@ constexpr std::uint64_t election_timeout_ms_max = 50000;
 constexpr std::uint64_t cores_max = 1024;
 
 using k = flag_kind;
+constexpr flag_support ignore = flag_support::ignored;
+constexpr flag_support refuse = flag_support::refused;
 
 // In help order. Defaults are etcd 2.3.8's; the kinds match its flag.Value types.
 constexpr std::array flag_table = {
@@ -64,9 +66,10 @@ constexpr std::array flag_table = {
     flag_spec{"log-package-levels", k::string, ""},
     flag_spec{"force-new-cluster", k::boolean, "false"},
     flag_spec{"version", k::boolean, "false"},
-    flag_spec{"experimental-v3demo", k::boolean, "false"},
-    flag_spec{"experimental-gRPC-addr", k::string, "127.0.0.1:2378"},
-    flag_spec{"experimental-auto-compaction-retention", k::integer, "0"},
+    // etcd 2.3 v3 previews: uetcd serves only the v2 API.
+    flag_spec{"experimental-v3demo", k::boolean, "false", {}, ignore},
+    flag_spec{"experimental-gRPC-addr", k::string, "127.0.0.1:2378", {}, ignore},
+    flag_spec{"experimental-auto-compaction-retention", k::integer, "0", {}, ignore},
     flag_spec{"enable-pprof", k::boolean, "false"},
     flag_spec{"enable-v2", k::boolean, "true"},
     flag_spec{"cores", k::uint, "0"},
@@ -91,6 +94,48 @@ constexpr std::array flag_table = {
     flag_spec{"snapshot", k::ignored, ""},
     flag_spec{"v", k::ignored, ""},
     flag_spec{"vv", k::ignored, ""},
+    // etcd 3.4 flags, so that 3.4 command lines start; they are v3, metrics or logging
+    // knobs with no counterpart here. The kinds only decide whether a value follows.
+    flag_spec{"discovery-srv-name", k::string, ""},
+    flag_spec{"log-level", k::choice, "info", "debug|info|warn|error|panic|fatal"},
+    flag_spec{"initial-election-tick-advance", k::boolean, "true", {}, ignore},
+    flag_spec{"pre-vote", k::boolean, "false", {}, ignore},
+    flag_spec{"quota-backend-bytes", k::string, "0", {}, ignore},
+    flag_spec{"backend-batch-interval", k::string, "0", {}, ignore},
+    flag_spec{"backend-batch-limit", k::string, "0", {}, ignore},
+    flag_spec{"max-txn-ops", k::string, "128", {}, ignore},
+    flag_spec{"max-request-bytes", k::string, "1572864", {}, ignore},
+    flag_spec{"max-concurrent-streams", k::string, "", {}, ignore},
+    flag_spec{"grpc-keepalive-min-time", k::string, "5s", {}, ignore},
+    flag_spec{"grpc-keepalive-interval", k::string, "2h0m0s", {}, ignore},
+    flag_spec{"grpc-keepalive-timeout", k::string, "20s", {}, ignore},
+    flag_spec{"auto-compaction-retention", k::string, "0", {}, ignore},
+    flag_spec{"auto-compaction-mode", k::string, "periodic", {}, ignore},
+    flag_spec{"host-whitelist", k::string, "*", {}, ignore},
+    flag_spec{"auth-token", k::string, "simple", {}, ignore},
+    flag_spec{"bcrypt-cost", k::string, "10", {}, ignore},
+    flag_spec{"auth-token-ttl", k::string, "300", {}, ignore},
+    flag_spec{"metrics", k::string, "basic", {}, ignore},
+    flag_spec{"listen-metrics-urls", k::string, "", {}, ignore},
+    flag_spec{"logger", k::string, "capnslog", {}, ignore},
+    flag_spec{"log-outputs", k::string, "default", {}, ignore},
+    flag_spec{"experimental-initial-corrupt-check", k::boolean, "false", {}, ignore},
+    flag_spec{"experimental-corrupt-check-time", k::string, "0s", {}, ignore},
+    flag_spec{"experimental-enable-v2v3", k::string, "", {}, ignore},
+    flag_spec{"experimental-backend-bbolt-freelist-type", k::string, "map", {}, ignore},
+    flag_spec{"experimental-enable-lease-checkpoint", k::boolean, "false", {}, ignore},
+    flag_spec{"experimental-compaction-batch-limit", k::string, "1000", {}, ignore},
+    flag_spec{"experimental-watch-progress-notify-interval", k::string, "10m0s", {}, ignore},
+    flag_spec{"experimental-warning-apply-duration", k::string, "100ms", {}, ignore},
+    flag_spec{"auto-tls", k::boolean, "false", {}, refuse},
+    flag_spec{"peer-auto-tls", k::boolean, "false", {}, refuse},
+    flag_spec{"client-crl-file", k::string, "", {}, refuse},
+    flag_spec{"peer-crl-file", k::string, "", {}, refuse},
+    flag_spec{"client-cert-allowed-hostname", k::string, "", {}, refuse},
+    flag_spec{"peer-cert-allowed-cn", k::string, "", {}, refuse},
+    flag_spec{"peer-cert-allowed-hostname", k::string, "", {}, refuse},
+    flag_spec{"experimental-peer-skip-client-san-verification", k::boolean, "false", {}, refuse},
+    flag_spec{"config-file", k::string, "", {}, refuse},
 };
 
 // Go's crypto/tls names (what etcd 3.4 --cipher-suites takes) and OpenSSL's.
@@ -197,6 +242,23 @@ result<std::vector<url>, config_error> urls_from_flags(const flag_set& flags,
     return std::move(parsed.value());
 }
 
+// etcd 3.4 --log-level words onto capnslog levels; --debug wins, as in 3.4.
+log_level base_log_level_of(std::string_view word, bool debug) {
+    if (debug || word == "debug") {
+        return log_level::debug;
+    }
+    if (word == "warn") {
+        return log_level::warning;
+    }
+    if (word == "error") {
+        return log_level::error;
+    }
+    if (word == "panic" || word == "fatal") {
+        return log_level::critical;
+    }
+    return log_level::info;
+}
+
 tls_files tls_of(const flag_set& flags, std::string_view prefix) {
     auto name = [&](std::string_view rest) { return std::string(prefix) + std::string(rest); };
     tls_files tls;
@@ -231,6 +293,7 @@ void read_member_flags(const flag_set& flags, config& cfg) {
                                       ? discovery_fallback::exit
                                       : discovery_fallback::proxy;
     cfg.discovery_proxy = text_of(flags, "discovery-proxy");
+    cfg.discovery_srv_name = text_of(flags, "discovery-srv-name");
     cfg.strict_reconfig_check = bool_of(flags, "strict-reconfig-check");
 }
 
@@ -248,6 +311,7 @@ void read_other_flags(const flag_set& flags, config& cfg) {
     cfg.peer_tls = tls_of(flags, "peer-");
     cfg.cipher_suites = split_list(text_of(flags, "cipher-suites"));
     cfg.debug = bool_of(flags, "debug");
+    cfg.base_log_level = base_log_level_of(text_of(flags, "log-level"), cfg.debug);
     cfg.log_package_levels = text_of(flags, "log-package-levels");
     cfg.force_new_cluster = bool_of(flags, "force-new-cluster");
     cfg.enable_pprof = bool_of(flags, "enable-pprof");
@@ -324,6 +388,14 @@ result<bool, config_error> check_timing(const config& cfg) {
     return true;
 }
 
+// "--auto-tls=false" or "--client-crl-file=" ask for nothing we lack.
+bool is_default(const flag_spec& spec, const std::string& text) {
+    if (spec.kind == flag_kind::boolean) {
+        return parse_go_bool(text).value() == parse_go_bool(spec.default_value).value();
+    }
+    return text == spec.default_value;
+}
+
 // Checks etcd 2.3.8 leaves to later stages (or lacks) that uetcd makes at parse time.
 result<bool, config_error> check_uetcd_rules(const flag_set& flags, config& cfg) {
     for (const auto* urls : {&cfg.listen_peer_urls, &cfg.listen_client_urls}) {
@@ -332,6 +404,13 @@ result<bool, config_error> check_uetcd_rules(const flag_set& flags, config& cfg)
             if (!bind) {
                 return failure{config_failure(bind.error())};
             }
+        }
+    }
+    for (std::size_t i = 0; i < flags.specs.size(); i++) {
+        if (flags.specs[i].support == flag_support::refused &&
+            !is_default(flags.specs[i], flags.values[i].text)) {
+            return failure{config_failure("flag -" + std::string(flags.specs[i].name) +
+                                          " (etcd 3.4) is not supported by uetcd")};
         }
     }
     for (const std::string& suite : cfg.cipher_suites) {
@@ -370,12 +449,11 @@ void apply_derived_defaults(const flag_set& flags, config& cfg) {
                     ", continuing with default levels"});
         }
     }
-    for (std::string_view name : {"experimental-v3demo", "experimental-gRPC-addr",
-             "experimental-auto-compaction-retention"}) {
-        if (flags.is_set(name)) {
+    for (std::size_t i = 0; i < flags.specs.size(); i++) {
+        if (flags.specs[i].support == flag_support::ignored && flags.values[i].set()) {
             cfg.log_records.push_back(log_record{log_level::warning, "etcdmain",
-                "flag -" + std::string(name) + " is accepted but has no effect: uetcd "
-                "serves only the v2 API"});
+                "flag \"-" + std::string(flags.specs[i].name) +
+                    "\" has no effect in uetcd - ignoring."});
         }
     }
     if (!cfg.enable_v2) {

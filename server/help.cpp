@@ -9,13 +9,13 @@ namespace uetcd::server {
 namespace {
 
 constexpr std::string_view usage = R"(usage: etcd [flags]
-       start an etcd (uetcd) server
+       run a uetcd member (an etcd v2 server)
 
        etcd --version
-       show the version of etcd
+       print the version and exit
 
        etcd -h | --help
-       show the help information about etcd
+       print this help and exit
 )";
 
 constexpr std::string_view flags_help = R"(
@@ -131,9 +131,10 @@ compatibility flags:
 
 	--enable-v2 'true'
 		accepted for etcd 3.4 command lines; the v2 API is always served.
-	--experimental-v3demo, --experimental-gRPC-addr,
-	--experimental-auto-compaction-retention
-		accepted and ignored with a warning; uetcd serves only the v2 API.
+	--discovery-srv-name ''
+		(etcd 3.4) SRV names become _etcd-server[-ssl]-<name>._tcp.<domain>.
+	--log-level 'info'
+		(etcd 3.4) base log level: debug, info, warn, error, panic or fatal.
 	--addr, --bind-addr, --peer-addr, --peer-bind-addr [DEPRECATED]
 		etcd 0.4 'IP:port' forms of the advertise and listen URLs.
 
@@ -167,11 +168,44 @@ std::string_view go_arch() {
 #endif
 }
 
+// "\t--a, --b,\n\t--c\n": flag names wrapped under 90 columns.
+std::string flag_name_list(flag_support support) {
+    std::string out;
+    std::size_t line_length = 0;
+    for (const flag_spec& spec : config_flag_specs()) {
+        if (spec.support != support) {
+            continue;
+        }
+        std::string item = "--" + std::string(spec.name);
+        if (line_length > 0 && line_length + item.size() + 2 > 90) {
+            out += ",\n";
+            line_length = 0;
+        } else if (line_length > 0) {
+            out += ", ";
+        }
+        if (line_length == 0) {
+            out += '\t';
+        }
+        out += item;
+        line_length += item.size() + 2;
+    }
+    return out + "\n";
+}
+
 }  // namespace
 
 std::string usage_text() { return std::string(usage); }
 
-std::string help_text() { return std::string(usage) + std::string(flags_help); }
+std::string help_text() {
+    std::string text = std::string(usage) + std::string(flags_help);
+    text += "\nflags accepted and ignored with a warning (etcd 3.4 v3, metrics and logging "
+            "knobs,\netcd 2.3 v3 previews):\n\n";
+    text += flag_name_list(flag_support::ignored);
+    text += "\nflags refused with an error (ignoring them would weaken TLS checks or skip a "
+            "config file):\n\n";
+    text += flag_name_list(flag_support::refused);
+    return text;
+}
 
 std::string version_text() {
     std::string git_sha = UETCD_GIT_SHA;

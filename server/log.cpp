@@ -92,6 +92,8 @@ logger& logger::instance() {
 
 void logger::set_debug(bool debug) { _level = debug ? log_level::debug : log_level::info; }
 
+void logger::set_level(log_level level) { _level = level; }
+
 void logger::set_package_levels(package_levels levels) { _package_levels = std::move(levels); }
 
 void logger::set_output_fd(int fd) { _fd = fd; }

@@ -75,6 +75,7 @@ struct config {
     std::string discovery_srv;
     discovery_fallback discovery_fallback_mode = discovery_fallback::proxy;
     std::string discovery_proxy;
+    std::string discovery_srv_name;  // etcd 3.4: SRV records _etcd-server[-ssl]-<name>._tcp
     bool strict_reconfig_check = false;
 
     // proxy
@@ -92,6 +93,7 @@ struct config {
 
     // logging, debugging, unsafe
     bool debug = false;
+    log_level base_log_level = log_level::info;  // --debug or etcd 3.4 --log-level
     std::string log_package_levels;
     package_levels parsed_log_package_levels;  // empty when unset or unparsable (warned)
     bool enable_pprof = false;

@@ -42,11 +42,19 @@ enum class flag_kind : std::uint8_t {
     deprecated,  // -peers, -peers-file: setting it fails
 };
 
+// What uetcd does with a flag beyond parsing it.
+enum class flag_support : std::uint8_t {
+    full,     // honoured
+    ignored,  // an etcd 3.4 flag without meaning here: accepted, a warning is logged
+    refused,  // an etcd 3.4 flag whose silent loss would weaken security: exit 1
+};
+
 struct flag_spec {
     std::string_view name;
     flag_kind kind;
     std::string_view default_value;
     std::string_view choices = {};  // for flag_kind::choice: "new|existing"
+    flag_support support = flag_support::full;
 };
 
 enum class flag_source : std::uint8_t { default_value, command_line, environment };

@@ -50,6 +50,7 @@ public:
 
     // Setup; call before any other thread logs.
     void set_debug(bool debug);  // --debug: every package logs at debug.
+    void set_level(log_level level);  // the level of packages not in the package table
     void set_package_levels(package_levels levels);
     void set_output_fd(int fd);  // tests point it at a pipe
 

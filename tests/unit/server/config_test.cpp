@@ -178,7 +178,7 @@ TEST_CASE("config: ignored, experimental and enable-v2 flags only warn", "[serve
     config cfg = parse_ok({"--v", "--experimental-v3demo", "--enable-v2=false"});
     CHECK(has_record(cfg, log_level::warning, "flag \"-v\" is no longer supported - ignoring."));
     CHECK(has_record(cfg, log_level::warning,
-        "flag -experimental-v3demo is accepted but has no effect: uetcd serves only the v2 API"));
+        "flag \"-experimental-v3demo\" has no effect in uetcd - ignoring."));
     CHECK(has_record(cfg, log_level::warning,
         "-enable-v2=false is ignored: uetcd always serves the v2 API"));
     cfg = parse_ok({"--log-package-levels=etcdmain"});
@@ -294,4 +294,32 @@ TEST_CASE("config: cipher suite names map to OpenSSL's", "[server][config]") {
           "ECDHE-RSA-AES128-GCM-SHA256");
     CHECK(openssl_cipher_name("TLS_AES_128_GCM_SHA256") == "TLS_AES_128_GCM_SHA256");
     CHECK(openssl_cipher_name("ECDHE-RSA-AES128-GCM-SHA256").empty());
+}
+
+TEST_CASE("config: etcd 3.4 flags are honoured, ignored or refused", "[server][config]") {
+    config cfg = parse_ok({"--logger=zap", "--log-outputs", "stderr", "--pre-vote",
+        "--quota-backend-bytes=8589934592", "--discovery-srv-name=x", "--log-level=warn",
+        "--auto-compaction-retention", "1h"});
+    CHECK(cfg.discovery_srv_name == "x");
+    CHECK(cfg.base_log_level == log_level::warning);
+    for (std::string name : {"logger", "log-outputs", "pre-vote", "quota-backend-bytes"}) {
+        CHECK(has_record(cfg, log_level::warning,
+            "flag \"-" + name + "\" has no effect in uetcd - ignoring."));
+    }
+    CHECK(has_record(cfg, log_level::warning,
+        "flag \"-auto-compaction-retention\" has no effect in uetcd - ignoring."));
+    CHECK(parse_ok({"--log-level=debug"}).base_log_level == log_level::debug);
+    CHECK(parse_ok({"--debug", "--log-level=error"}).base_log_level == log_level::debug);
+    CHECK(parse({"--log-level=loud"}).error().exit_code == 2);
+    for (const char* refused : {"--auto-tls", "--client-crl-file=x", "--config-file=c.yml"}) {
+        INFO(refused);
+        auto parsed = parse({refused});
+        REQUIRE_FALSE(parsed.ok());
+        CHECK(parsed.error().exit_code == 1);
+        CHECK(parsed.error().message.find(" (etcd 3.4) is not supported by uetcd") !=
+              std::string::npos);
+    }
+    CHECK(parse({"--auto-tls"}).error().message ==
+          "flag -auto-tls (etcd 3.4) is not supported by uetcd");
+    CHECK(parse({"--auto-tls=false", "--client-crl-file="}).ok());
 }
