@@ -175,17 +175,8 @@ config_error config_failure(std::string message, std::string hint = {}) {
 
 std::vector<std::string> split_list(std::string_view text) {
     std::vector<std::string> items;
-    std::size_t start = 0;
-    while (start <= text.size()) {
-        std::size_t comma = text.find(',', start);
-        std::string_view item = text.substr(start, comma - start);
-        start = comma == std::string_view::npos ? text.size() + 1 : comma + 1;
-        while (!item.empty() && item.front() == ' ') {
-            item.remove_prefix(1);
-        }
-        while (!item.empty() && item.back() == ' ') {
-            item.remove_suffix(1);
-        }
+    for (std::string_view piece : split_on(text, ',')) {
+        std::string_view item = trim_spaces(piece);
         if (!item.empty()) {
             items.emplace_back(item);
         }

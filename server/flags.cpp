@@ -74,17 +74,8 @@ result<std::uint64_t, std::string> parse_unsigned_base0(std::string_view text) {
 
 // pkg/cors CORSInfo.Set: each non-empty, non-"*" origin must survive Go's url.Parse.
 result<bool, std::string> validate_cors(std::string_view text) {
-    std::size_t start = 0;
-    while (start <= text.size()) {
-        std::size_t comma = text.find(',', start);
-        std::string_view origin = text.substr(start, comma - start);
-        start = comma == std::string_view::npos ? text.size() + 1 : comma + 1;
-        while (!origin.empty() && origin.front() == ' ') {
-            origin.remove_prefix(1);
-        }
-        while (!origin.empty() && origin.back() == ' ') {
-            origin.remove_suffix(1);
-        }
+    for (std::string_view piece : split_on(text, ',')) {
+        std::string_view origin = trim_spaces(piece);
         if (origin.empty() || origin == "*") {
             continue;
         }
@@ -103,13 +94,7 @@ result<bool, std::string> validate_cors(std::string_view text) {
 
 // pkg/flags IPAddressPort.Set: "IP:port" with a literal IP and a numeric port.
 result<bool, std::string> validate_ip_port(std::string_view text) {
-    while (!text.empty() && text.front() == ' ') {
-        text.remove_prefix(1);
-    }
-    while (!text.empty() && text.back() == ' ') {
-        text.remove_suffix(1);
-    }
-    auto host_port = split_host_port(text);
+    auto host_port = split_host_port(trim_spaces(text));
     if (!host_port) {
         return failure{host_port.error()};
     }
@@ -123,13 +108,10 @@ result<bool, std::string> validate_ip_port(std::string_view text) {
 }
 
 result<bool, std::string> validate_choice(std::string_view choices, std::string_view text) {
-    std::size_t start = 0;
-    while (start <= choices.size()) {
-        std::size_t bar = choices.find('|', start);
-        if (choices.substr(start, bar - start) == text) {
+    for (std::string_view choice : split_on(choices, '|')) {
+        if (choice == text) {
             return true;
         }
-        start = bar == std::string_view::npos ? choices.size() + 1 : bar + 1;
     }
     return failure{std::string("invalid value")};
 }
@@ -145,6 +127,15 @@ std::string quote(std::string_view text) {
     }
     out += '"';
     return out;
+}
+
+// A parse result reduced to "valid, or why not".
+template <typename T>
+result<bool, std::string> error_only(result<T, std::string> parsed) {
+    if (!parsed) {
+        return failure{std::move(parsed).error()};
+    }
+    return true;
 }
 
 bool is_bool_like(flag_kind kind) {
@@ -203,34 +194,10 @@ result<bool, std::string> validate_flag_value(const flag_spec& spec, std::string
     switch (spec.kind) {
     case flag_kind::string: return true;
     case flag_kind::ignored: return true;
-    case flag_kind::uint: {
-        auto parsed = parse_go_uint(text);
-        if (!parsed) {
-            return failure{parsed.error()};
-        }
-        return true;
-    }
-    case flag_kind::integer: {
-        auto parsed = parse_go_int(text);
-        if (!parsed) {
-            return failure{parsed.error()};
-        }
-        return true;
-    }
-    case flag_kind::boolean: {
-        auto parsed = parse_go_bool(text);
-        if (!parsed) {
-            return failure{parsed.error()};
-        }
-        return true;
-    }
-    case flag_kind::urls: {
-        auto parsed = parse_url_list(text);
-        if (!parsed) {
-            return failure{parsed.error()};
-        }
-        return true;
-    }
+    case flag_kind::uint: return error_only(parse_go_uint(text));
+    case flag_kind::integer: return error_only(parse_go_int(text));
+    case flag_kind::boolean: return error_only(parse_go_bool(text));
+    case flag_kind::urls: return error_only(parse_url_list(text));
     case flag_kind::choice: return validate_choice(spec.choices, text);
     case flag_kind::ip_port: return validate_ip_port(text);
     case flag_kind::cors: return validate_cors(text);

@@ -2,6 +2,8 @@
 // the one write(2) per line that keeps concurrent lines whole.
 #include "uetcd/server/log.hpp"
 
+#include "uetcd/server/url.hpp"
+
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -45,11 +47,7 @@ result<log_level, std::string> parse_log_level(std::string_view text) {
 
 result<package_levels, std::string> parse_log_package_levels(std::string_view text) {
     package_levels levels;
-    std::size_t start = 0;
-    while (start <= text.size()) {
-        std::size_t comma = text.find(',', start);
-        std::string_view setting = text.substr(start, comma - start);
-        start = comma == std::string_view::npos ? text.size() + 1 : comma + 1;
+    for (std::string_view setting : split_on(text, ',')) {
         std::size_t equals = setting.find('=');
         if (equals == std::string_view::npos ||
             setting.find('=', equals + 1) != std::string_view::npos) {

@@ -10,17 +10,6 @@
 namespace uetcd::server {
 namespace {
 
-std::string_view trim_spaces(std::string_view text) {
-    auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-    while (!text.empty() && is_space(text.front())) {
-        text.remove_prefix(1);
-    }
-    while (!text.empty() && is_space(text.back())) {
-        text.remove_suffix(1);
-    }
-    return text;
-}
-
 bool is_scheme_char(char c, bool first) {
     bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
     if (first) {
@@ -104,6 +93,29 @@ std::string address_error(std::string_view address, std::string_view why) {
 }
 
 }  // namespace
+
+std::vector<std::string_view> split_on(std::string_view text, char separator) {
+    std::vector<std::string_view> pieces;
+    std::size_t start = 0;
+    for (std::size_t at = text.find(separator); at != std::string_view::npos;
+         at = text.find(separator, start)) {
+        pieces.push_back(text.substr(start, at - start));
+        start = at + 1;
+    }
+    pieces.push_back(text.substr(start));
+    return pieces;
+}
+
+std::string_view trim_spaces(std::string_view text) {
+    auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+    while (!text.empty() && is_space(text.front())) {
+        text.remove_prefix(1);
+    }
+    while (!text.empty() && is_space(text.back())) {
+        text.remove_suffix(1);
+    }
+    return text;
+}
 
 result<std::pair<std::string, std::string>, std::string> split_host_port(std::string_view text) {
     std::size_t colon = text.rfind(':');
@@ -190,18 +202,12 @@ result<url, std::string> parse_url(std::string_view raw) {
 
 result<std::vector<url>, std::string> parse_url_list(std::string_view text) {
     std::vector<url> urls;
-    std::size_t start = 0;
-    while (true) {
-        std::size_t comma = text.find(',', start);
-        auto parsed = parse_url(text.substr(start, comma - start));
+    for (std::string_view element : split_on(text, ',')) {
+        auto parsed = parse_url(element);
         if (!parsed) {
             return failure{parsed.error()};
         }
         urls.push_back(std::move(parsed.value()));
-        if (comma == std::string_view::npos) {
-            break;
-        }
-        start = comma + 1;
     }
     // etcd 2.3.8 types.NewURLs sorts by the printed form; duplicates are kept.
     std::stable_sort(urls.begin(), urls.end(),
@@ -244,11 +250,7 @@ result<bind_address, std::string> resolve_bind_address(const url& listen_url) {
 result<std::vector<initial_cluster_entry>, std::string> parse_initial_cluster(
     std::string_view text) {
     std::vector<initial_cluster_entry> entries;
-    std::size_t start = 0;
-    while (start <= text.size()) {
-        std::size_t comma = text.find(',', start);
-        std::string_view element = text.substr(start, comma - start);
-        start = comma == std::string_view::npos ? text.size() + 1 : comma + 1;
+    for (std::string_view element : split_on(text, ',')) {
         if (element.empty()) {
             continue;
         }

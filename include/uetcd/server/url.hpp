@@ -13,6 +13,12 @@
 
 namespace uetcd::server {
 
+// Go's strings.Split(text, sep): n separators give n+1 pieces, "" gives one empty piece.
+std::vector<std::string_view> split_on(std::string_view text, char separator);
+
+// Go's strings.TrimSpace for ASCII: drops leading and trailing spaces, tabs, CR and LF.
+std::string_view trim_spaces(std::string_view text);
+
 // One URL of an etcd URL flag. etcd (pkg/types/urls.go) keeps Go url.URL values; we keep
 // the parts it uses. `text` is the canonical form etcd prints (scheme://host:port).
 struct url {

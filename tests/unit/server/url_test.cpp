@@ -137,3 +137,12 @@ TEST_CASE("url: initial-cluster keeps names, repeats and order", "[server][url]"
     CHECK(parse_initial_cluster("a=http://x").error() ==
           "URL address does not have the form \"host:port\": http://x");
 }
+
+TEST_CASE("url: split_on and trim_spaces follow Go's strings package", "[server][url]") {
+    using pieces = std::vector<std::string_view>;
+    CHECK(split_on("a,b", ',') == pieces{"a", "b"});
+    CHECK(split_on("", ',') == pieces{""});
+    CHECK(split_on(",a,", ',') == pieces{"", "a", ""});
+    CHECK(trim_spaces(" \t a b \r\n") == "a b");
+    CHECK(trim_spaces("   ").empty());
+}
