@@ -56,10 +56,6 @@ std::size_t unescape_append(std::string_view text, bool plus_is_space, std::stri
     return no_error;
 }
 
-bool needs_decoding(std::string_view text) noexcept {
-    return text.find_first_of("%+") != std::string_view::npos;
-}
-
 char ascii_lower(char c) noexcept {
     return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
@@ -165,9 +161,9 @@ std::string_view form::resolve(const text& t) const noexcept {
     return std::string_view(_arena.data() + t.offset, t.size);
 }
 
-// Returns the offset of a bad escape in `raw`, or no_error.
-std::size_t form::decode_into_arena(std::string_view raw, text& out) {
-    if (!needs_decoding(raw)) {
+// Returns the offset of a bad escape in `raw`, or no_error. `encoded`: raw holds '%' or '+'.
+std::size_t form::decode_into_arena(std::string_view raw, bool encoded, text& out) {
+    if (!encoded) {
         out = text{raw.data(), 0, static_cast<std::uint32_t>(raw.size())};
         return no_error;
     }
@@ -182,30 +178,58 @@ std::size_t form::decode_into_arena(std::string_view raw, text& out) {
     return no_error;
 }
 
+// One '&'-separated segment, scanned once: where the first '=' is and what needs decoding.
+struct form_segment {
+    std::string_view text;
+    std::size_t equals = std::string_view::npos;
+    bool semicolon = false;
+    bool key_encoded = false;
+    bool value_encoded = false;
+};
+
+// Splits off the segment at the start of `raw` and advances `raw` past its '&'.
+inline form_segment next_segment(std::string_view& raw) noexcept {
+    form_segment segment;
+    std::size_t i = 0;
+    for (; i < raw.size() && raw[i] != '&'; ++i) {
+        char c = raw[i];
+        if (c == '=') {
+            segment.equals = segment.equals == std::string_view::npos ? i : segment.equals;
+        } else if (c == ';') {
+            segment.semicolon = true;
+        } else if (c == '%' || c == '+') {
+            bool in_key = segment.equals == std::string_view::npos;
+            segment.key_encoded = segment.key_encoded || in_key;
+            segment.value_encoded = segment.value_encoded || !in_key;
+        }
+    }
+    segment.text = raw.substr(0, i);
+    raw = i < raw.size() ? raw.substr(i + 1) : std::string_view();
+    return segment;
+}
+
 // Go's parseQuery; `escape` receives the first bad escape (Go's EscapeError text).
 form_error form::parse_fields(std::string_view raw, std::string_view& escape) {
     // Offsets and sizes are 32-bit; bodies are bounded far below that by the parser limits.
     UETCD_ASSERT(raw.size() <= std::numeric_limits<std::uint32_t>::max() / 2);
     form_error error = form_error::none;
     while (!raw.empty()) {
-        std::size_t amp = raw.find('&');
-        std::string_view segment = raw.substr(0, amp);
-        raw = amp == std::string_view::npos ? std::string_view() : raw.substr(amp + 1);
-        if (segment.find(';') != std::string_view::npos) {
+        form_segment segment = next_segment(raw);
+        if (segment.semicolon) {
             error = form_error::semicolon;  // Go assigns this one unconditionally
             continue;
         }
-        if (segment.empty()) {
+        if (segment.text.empty()) {
             continue;
         }
-        std::size_t equals = segment.find('=');
-        std::string_view part = segment.substr(0, equals);
+        std::string_view part = segment.text.substr(0, segment.equals);
         entry e{};
-        std::size_t bad_offset = decode_into_arena(part, e.key);
+        std::size_t bad_offset = decode_into_arena(part, segment.key_encoded, e.key);
         if (bad_offset == no_error) {
-            part = equals == std::string_view::npos ? part.substr(part.size())
-                                                    : segment.substr(equals + 1);
-            bad_offset = decode_into_arena(part, e.value);
+            part = segment.equals == std::string_view::npos
+                ? part.substr(part.size())
+                : segment.text.substr(segment.equals + 1);
+            bad_offset = decode_into_arena(part, segment.value_encoded, e.value);
         }
         if (bad_offset != no_error) {
             if (error == form_error::none) {

@@ -84,7 +84,7 @@ private:
         text value;
     };
 
-    std::size_t decode_into_arena(std::string_view raw, text& out);
+    std::size_t decode_into_arena(std::string_view raw, bool encoded, text& out);
     form_error parse_fields(std::string_view raw, std::string_view& escape);
     std::string_view resolve(const text& t) const noexcept;
 
