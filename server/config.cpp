@@ -397,6 +397,20 @@ result<bool, config_error> check_uetcd_rules(const flag_set& flags, config& cfg)
             }
         }
     }
+    // etcd 3.4 checkHostURLs: an advertised URL without a host reaches nobody.
+    const std::pair<std::string_view, const std::vector<url>*> advertised[] = {
+        {"initial-advertise-peer-urls", &cfg.initial_advertise_peer_urls},
+        {"advertise-client-urls", &cfg.advertise_client_urls},
+    };
+    for (const auto& [name, urls] : advertised) {
+        for (const url& u : *urls) {
+            if (u.host.empty()) {
+                return failure{config_failure("-" + std::string(name) + " \"" +
+                                              join_urls(*urls) + "\" must be \"host:port\" " +
+                                              "(unexpected empty host (" + u.text + "))")};
+            }
+        }
+    }
     for (std::size_t i = 0; i < flags.specs.size(); i++) {
         if (flags.specs[i].support == flag_support::refused &&
             !is_default(flags.specs[i], flags.values[i].text)) {

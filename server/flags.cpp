@@ -402,7 +402,8 @@ result<bool, config_error> apply_environment(flag_set& flags, const environment&
     std::iota(order.begin(), order.end(), std::size_t{0});
     std::sort(order.begin(), order.end(),
         [&](std::size_t a, std::size_t b) { return flags.specs[a].name < flags.specs[b].name; });
-    std::optional<config_error> first_error;
+    // etcd (2.3.8 and 3.4) keeps walking and reports the last bad variable.
+    std::optional<config_error> last_error;
     for (std::size_t i : order) {
         if (flags.values[i].source == flag_source::command_line) {
             continue;
@@ -414,16 +415,16 @@ result<bool, config_error> apply_environment(flag_set& flags, const environment&
         }
         flags.environment_used.emplace_back(key, std::string(text));
         auto set = flags.set(flags.specs[i].name, text, flag_source::environment);
-        if (!set && !first_error) {
-            first_error = config_error{
+        if (!set) {
+            last_error = config_error{
                 1, "invalid value " + quote(text) + " for " + key + ": " + set.error(), {}};
         }
         flags.notes.push_back(log_record{log_level::info, "flags",
             "recognized and used environment variable " + key + "=" + std::string(text)});
     }
     note_unused_environment(flags, env);
-    if (first_error) {
-        return failure{std::move(*first_error)};
+    if (last_error) {
+        return failure{std::move(*last_error)};
     }
     return true;
 }

@@ -111,7 +111,8 @@ std::string flag_to_env(std::string_view flag_name);
 
 // etcd 2.3.8 pkg/flags SetFlagsFromEnv: each flag not given on the command line takes a
 // non-empty ETCD_<NAME>; notes record "recognized and used environment variable ...",
-// shadowed variables and unknown ETCD_* ones. The first bad value is an error (exit 1):
+// shadowed variables and unknown ETCD_* ones. A bad value is an error (exit 1; with
+// several, the last in flag-name order, as etcd reports):
 // `invalid value "v" for ETCD_X: parse error`.
 result<bool, config_error> apply_environment(flag_set& flags, const environment& env);
 

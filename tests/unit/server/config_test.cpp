@@ -225,6 +225,9 @@ TEST_CASE("config: configuration errors exit 1 with etcd's text", "[server][conf
         {{"--listen-peer-urls=http://foo:1"}, {},
             "expected IP in URL for binding (http://foo:1)"},
         {{"--cipher-suites=FOO"}, {}, "unexpected TLS cipher suite \"FOO\""},
+        {{"--initial-advertise-peer-urls=http://10.0.0.1:1,http://:2"}, {},
+            "-initial-advertise-peer-urls \"http://10.0.0.1:1,http://:2\" must be "
+            "\"host:port\" (unexpected empty host (http://:2))"},
         {{"--cores=5000"}, {}, "-cores[5000] is more than the supported maximum of 1024"},
         {{}, {"ETCD_ELECTION_TIMEOUT=x"}, "invalid value \"x\" for ETCD_ELECTION_TIMEOUT: "
                                           "parse error"},

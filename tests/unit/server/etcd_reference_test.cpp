@@ -111,6 +111,10 @@ TEST_CASE("etcd reference: error lines match etcd 3.4", "[server][config][etcd34
         {"--discovery=http://127.0.0.1:1/x --initial-cluster=a=http://127.0.0.1:1", ""},
         {"--listen-peer-urls=http://foo:1", ""},
         {"", "ETCD_SNAPSHOT_COUNT=abc"},
+        {"", "ETCD_SNAPSHOT_COUNT=x ETCD_DEBUG=y ETCD_MAX_WALS=z"},
+        {"", "ETCD_VERSION=3.4.23"},
+        {"--initial-advertise-peer-urls=http://127.0.0.1:1,http://:2", ""},
+        {"--listen-client-urls=http://127.0.0.1:1 --advertise-client-urls=http://:1", ""},
     };
     int compared = 0;
     for (const row& r : rows) {

@@ -237,3 +237,11 @@ TEST_CASE("flags: a bad environment value is an exit-1 error", "[server][flags]"
         CHECK(applied.error().message == r.error);
     }
 }
+
+TEST_CASE("flags: with several bad variables the last by name is reported", "[server][flags]") {
+    auto p = parse_flags({});
+    auto applied = apply_environment(p.flags,
+        environment({"ETCD_SNAPSHOT_COUNT=x", "ETCD_DEBUG=y", "ETCD_MAX_WALS=z"}));
+    REQUIRE_FALSE(applied.ok());
+    CHECK(applied.error().message == "invalid value \"x\" for ETCD_SNAPSHOT_COUNT: parse error");
+}
