@@ -11,16 +11,13 @@
 
 namespace uetcd::http {
 
-namespace {
-
 // A growable byte buffer without zero-filling: the parser's view of a connection's input.
+// Empty (no memory) until the first byte arrives, and again after a long idle time.
 class input_buffer {
 public:
-    explicit input_buffer(std::size_t capacity)
-        : _data(std::make_unique_for_overwrite<char[]>(capacity)), _capacity(capacity) {}
-
     char* data() noexcept { return _data.get(); }
     std::size_t size() const noexcept { return _size; }
+    std::size_t capacity() const noexcept { return _capacity; }
     std::size_t free_bytes() const noexcept { return _capacity - _size; }
     char* free_space() noexcept { return _data.get() + _size; }
     void grew(std::size_t n) noexcept { _size += n; }
@@ -33,31 +30,36 @@ public:
         }
         _size -= n;
     }
-    void reserve_more(std::size_t limit_bytes) {
-        const std::size_t wanted = std::min(limit_bytes, _capacity * 2);
-        if (wanted <= _capacity) {
+    void resize_capacity(std::size_t capacity) {
+        UETCD_ASSERT(capacity >= _size);
+        if (capacity == _capacity) {
             return;
         }
-        auto bigger = std::make_unique_for_overwrite<char[]>(wanted);
-        std::memcpy(bigger.get(), _data.get(), _size);
-        _data = std::move(bigger);
-        _capacity = wanted;
-    }
-    // Returns to the initial size after a large request, so idle connections stay small.
-    void shrink(std::size_t capacity) {
-        if (_capacity > capacity * 4 && _size <= capacity) {
-            auto smaller = std::make_unique_for_overwrite<char[]>(capacity);
-            std::memcpy(smaller.get(), _data.get(), _size);
-            _data = std::move(smaller);
-            _capacity = capacity;
+        std::unique_ptr<char[]> other;
+        if (capacity > 0) {
+            other = std::make_unique_for_overwrite<char[]>(capacity);
+            if (_size > 0) {
+                std::memcpy(other.get(), _data.get(), _size);
+            }
         }
+        _data = std::move(other);
+        _capacity = capacity;
+    }
+    void grow(std::size_t initial_bytes, std::size_t limit_bytes) {
+        resize_capacity(std::max(initial_bytes, std::min(limit_bytes, _capacity * 2)));
     }
 
 private:
     std::unique_ptr<char[]> _data;
-    std::size_t _capacity;
+    std::size_t _capacity = 0;
     std::size_t _size = 0;
 };
+
+namespace {
+
+// A keep-alive connection idle for this long gives its buffers back and waits for the next
+// request with a buffer-less peek, so idle connections cost only their coroutine frame.
+constexpr std::int64_t release_buffers_after_ns = 5'000'000'000;
 
 constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
 
@@ -160,14 +162,55 @@ reactor::task<bool> send_all(int fd, std::string_view data, std::int64_t timeout
 
 }  // namespace
 
+reactor::task<std::int32_t> server::wait_for_request(connection& conn, int fd,
+    input_buffer& in, std::unique_ptr<request>& req) {
+    // While buffers are held: a normal recv, for at most release_buffers_after_ns.
+    const std::int64_t idle_start_ns = reactor::reactor::current().now_ns();
+    conn.idle = true;
+    conn.idle_wait = reactor::cancel_slot{};
+    if (in.capacity() > 0) {
+        const auto n = co_await reactor::recv(fd, in.free_space(), in.free_bytes())
+                           .with_timeout(std::min(release_buffers_after_ns,
+                               _limits.idle_timeout_ns))
+                           .with_cancel(conn.idle_wait);
+        if (n != -ETIMEDOUT || _limits.idle_timeout_ns <= release_buffers_after_ns) {
+            conn.idle = false;
+            if (n > 0) {
+                in.grew(static_cast<std::size_t>(n));
+            }
+            co_return n;
+        }
+        in.resize_capacity(0);
+        req.reset();
+    }
+    // Without buffers: peek one byte, then take the buffers back.
+    char probe = 0;
+    const std::int64_t left_ns = _limits.idle_timeout_ns -
+        (reactor::reactor::current().now_ns() - idle_start_ns);
+    const auto n = co_await reactor::recv(fd, &probe, 1, MSG_PEEK)
+                       .with_timeout(std::max<std::int64_t>(left_ns, 0))
+                       .with_cancel(conn.idle_wait);
+    conn.idle = false;
+    if (n <= 0) {
+        co_return n;
+    }
+    in.resize_capacity(_limits.input_buffer_initial_bytes);
+    req = std::make_unique<request>();
+    const auto m = co_await reactor::recv(fd, in.free_space(), in.free_bytes());
+    if (m > 0) {
+        in.grew(static_cast<std::size_t>(m));
+    }
+    co_return m;
+}
+
 reactor::task<void> server::serve(int fd) {
     ++_stats.connections_open;
     connection conn(*this);
-    input_buffer in(_limits.input_buffer_initial_bytes);
+    input_buffer in;
     std::string out;
     std::string path_scratch;
     request_parser parser(_limits.parser);
-    auto req = std::make_unique<request>();
+    std::unique_ptr<request> req;  // allocated with the input buffer
     response res;
     auto& r = reactor::reactor::current();
     std::int64_t head_deadline_ns = 0;  // set when the first byte of a request arrives
@@ -178,7 +221,7 @@ reactor::task<void> server::serve(int fd) {
         // Serve every complete request in the buffer (pipelining), then send once.
         std::size_t offset = 0;
         parse_result pr;
-        for (;;) {
+        while (in.size() > 0) {
             pr = parser.parse(std::span<char>(in.data() + offset, in.size() - offset), *req);
             if (pr.status != parse_status::complete) {
                 break;
@@ -225,41 +268,36 @@ reactor::task<void> server::serve(int fd) {
         if (!keep_open) {
             break;
         }
-        if (in.size() == 0) {
-            in.shrink(_limits.input_buffer_initial_bytes);
-        }
-        if (in.free_bytes() == 0) {
-            in.reserve_more(_limits.parser.header_bytes_max + _limits.parser.body_bytes_max +
-                _limits.parser.request_line_bytes_max + 4096);
-        }
-        // Pick the timeout: a new request may take idle_timeout to start; a started head
-        // must finish by its deadline; a body must keep arriving.
         const bool idle = in.size() == 0;
-        std::int64_t timeout_ns = _limits.idle_timeout_ns;
-        if (!idle) {
-            if (head_deadline_ns == 0) {
-                head_deadline_ns = r.now_ns() + _limits.header_timeout_ns;
-            }
-            timeout_ns = pr.headers_done ? _limits.body_idle_timeout_ns
-                                         : std::max<std::int64_t>(head_deadline_ns - r.now_ns(), 0);
-        }
         if (_stopping && idle) {
             break;
         }
-        conn.idle = idle;
-        conn.idle_wait = reactor::cancel_slot{};
-        std::int32_t n = 0;
-        if (idle) {
-            n = co_await reactor::recv(fd, in.free_space(), in.free_bytes())
-                    .with_timeout(timeout_ns)
-                    .with_cancel(conn.idle_wait);
-        } else {
-            n = co_await reactor::recv(fd, in.free_space(), in.free_bytes())
-                    .with_timeout(timeout_ns);
+        if (idle && in.capacity() > _limits.input_buffer_initial_bytes) {
+            in.resize_capacity(_limits.input_buffer_initial_bytes);  // after a large request
         }
-        conn.idle = false;
+        if (idle) {
+            const auto waited = co_await wait_for_request(conn, fd, in, req);
+            if (waited <= 0) {
+                break;
+            }
+            head_deadline_ns = r.now_ns() + _limits.header_timeout_ns;
+            continue;  // parse what arrived
+        }
+        if (in.free_bytes() == 0) {
+            in.grow(_limits.input_buffer_initial_bytes, _limits.parser.header_bytes_max +
+                _limits.parser.body_bytes_max + _limits.parser.request_line_bytes_max + 4096);
+        }
+        // A started head must finish by its deadline; a body must keep arriving.
+        if (head_deadline_ns == 0) {
+            head_deadline_ns = r.now_ns() + _limits.header_timeout_ns;
+        }
+        const std::int64_t timeout_ns = pr.headers_done
+            ? _limits.body_idle_timeout_ns
+            : std::max<std::int64_t>(head_deadline_ns - r.now_ns(), 0);
+        const auto n = co_await reactor::recv(fd, in.free_space(), in.free_bytes())
+                           .with_timeout(timeout_ns);
         if (n <= 0) {
-            if (n == -ETIMEDOUT && !idle) {
+            if (n == -ETIMEDOUT && in.size() > 0) {
                 ++_stats.timeouts;
                 // A head or body that never completed: answer 408 as Go does, then close.
                 out.clear();

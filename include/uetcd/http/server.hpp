@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "uetcd/http/parser.hpp"
@@ -41,6 +42,7 @@ struct server_stats {
 };
 
 class connection;
+class input_buffer;
 
 class server {
 public:
@@ -61,6 +63,9 @@ private:
     friend class connection;
     reactor::task<void> accept_loop(int listen_fd);
     reactor::task<void> serve(int fd);
+    // Waits for the first bytes of the next request on an idle connection.
+    reactor::task<std::int32_t> wait_for_request(connection& conn, int fd, input_buffer& in,
+        std::unique_ptr<request>& req);
 
     const router& _routes;
     server_limits _limits;
