@@ -1,8 +1,9 @@
 // JSON for events, nodes, errors and stats, byte-identical to etcd 3.4's encoding/json output.
+// String escaping is the HTTP layer's header-only Go-exact writer (uetcd/http/json_writer.hpp).
 #include <array>
 
-#include "json_text.hpp"
 #include "uetcd/assert.hpp"
+#include "uetcd/http/json_writer.hpp"
 #include "uetcd/store/errors.hpp"
 #include "uetcd/store/event.hpp"
 #include "uetcd/store/stats.hpp"
@@ -139,10 +140,10 @@ void write_node_json(std::string& out, const node_view& n, std::string_view key_
         key.remove_prefix(key_prefix.size());
     }
     if (!key.empty()) {
-        json_text::append_string(fields.name("key"), key);
+        http::append_json_string(fields.name("key"), key);
     }
     if (n.value.has_value()) {
-        json_text::append_string(fields.name("value"), *n.value);
+        http::append_json_string(fields.name("value"), *n.value);
     }
     if (n.dir) {
         fields.name("dir") += "true";
@@ -154,7 +155,7 @@ void write_node_json(std::string& out, const node_view& n, std::string_view key_
         o += '"';
     }
     if (n.ttl_s != 0) {
-        json_text::append_int(fields.name("ttl"), n.ttl_s);
+        http::append_int(fields.name("ttl"), n.ttl_s);
     }
     if (!n.nodes.empty()) {
         std::string& o = fields.name("nodes");
@@ -168,10 +169,10 @@ void write_node_json(std::string& out, const node_view& n, std::string_view key_
         o += ']';
     }
     if (n.modified_index != 0) {
-        json_text::append_int(fields.name("modifiedIndex"), n.modified_index);
+        http::append_uint(fields.name("modifiedIndex"), n.modified_index);
     }
     if (n.created_index != 0) {
-        json_text::append_int(fields.name("createdIndex"), n.created_index);
+        http::append_uint(fields.name("createdIndex"), n.created_index);
     }
 }
 
@@ -181,7 +182,7 @@ void write_event_json(std::string& out, const event& e, const json_options& opti
                                 e.act == action::create || e.act == action::update);
     {
         field_writer fields(out);
-        json_text::append_string(fields.name("action"), action_name(e.act));
+        http::append_json_string(fields.name("action"), action_name(e.act));
         if (!drop_nodes) {
             write_node_json(fields.name("node"), e.node, options.key_prefix);
             if (e.prev_node.has_value()) {
@@ -195,16 +196,16 @@ void write_event_json(std::string& out, const event& e, const json_options& opti
 void write_error_json(std::string& out, const error& e, std::string_view cause_prefix) {
     {
         field_writer fields(out);
-        json_text::append_int(fields.name("errorCode"), static_cast<int>(e.code));
-        json_text::append_string(fields.name("message"), e.message());
+        http::append_int(fields.name("errorCode"), static_cast<int>(e.code));
+        http::append_json_string(fields.name("message"), e.message());
         std::string_view cause = e.cause;
         if (!cause_prefix.empty() && cause.starts_with(cause_prefix)) {
             cause.remove_prefix(cause_prefix.size());
         }
         if (!cause.empty()) {
-            json_text::append_string(fields.name("cause"), cause);
+            http::append_json_string(fields.name("cause"), cause);
         }
-        json_text::append_int(fields.name("index"), e.index);
+        http::append_uint(fields.name("index"), e.index);
     }
     out += '\n';
 }
@@ -230,7 +231,7 @@ void write_stats_json(std::string& out, const stats& s) {
         {"watchers", s.watchers},
     };
     for (const auto& [field, count] : counters) {
-        json_text::append_int(fields.name(field), count);
+        http::append_uint(fields.name(field), count);
     }
 }
 
