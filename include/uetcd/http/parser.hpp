@@ -115,6 +115,7 @@ private:
     std::uint32_t _host_count = 0;
     std::uint32_t _transfer_encoding_count = 0;
     bool _headers_done = false;
+    bool _host_malformed = false;
     bool _has_content_length = false;
     bool _chunked = false;
     bool _connection_close = false;
