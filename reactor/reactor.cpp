@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "reactor/epoll_backend.hpp"
 #include "reactor/uring_backend.hpp"
 #include "uetcd/assert.hpp"
 #include "uetcd/reactor/smp.hpp"
@@ -199,19 +200,38 @@ void gate::leave() noexcept {
     }
 }
 
+// The notice says which engine runs and, for `auto`, why io_uring was passed over:
+//   "using io_uring; io_uring features: +single_issuer ... +registered_files"
+//   "using epoll (--io-engine epoll)"
+//   "io_uring refused (io_uring_queue_init: operation not permitted: ...); using epoll"
 backend_choice make_backend(io_engine wanted, unsigned queue_depth) {
     backend_choice choice;
-    if (wanted == io_engine::epoll) {
-        choice.error = "the epoll engine is not built into this binary yet";
+    std::string uring_error;
+    if (wanted != io_engine::epoll) {
+        auto uring = std::make_unique<uring_backend>();
+        uring_error = uring->init(queue_depth, uring_plain_requested());
+        if (uring_error.empty()) {
+            choice.error = "using io_uring; " + describe_uring_features(uring->features());
+            choice.engine = std::move(uring);
+            return choice;
+        }
+        if (wanted == io_engine::uring) {
+            choice.error = "io_uring is not available: " + uring_error;
+            return choice;
+        }
+    }
+    auto epoll = std::make_unique<epoll_backend>();
+    const std::string epoll_error = epoll->init(queue_depth);
+    if (!epoll_error.empty()) {
+        choice.error = wanted == io_engine::epoll
+            ? "the epoll engine cannot start: " + epoll_error
+            : "io_uring refused (" + uring_error + ") and epoll failed: " + epoll_error;
         return choice;
     }
-    auto uring = std::make_unique<uring_backend>();
-    std::string error = uring->init(queue_depth, uring_features{});
-    if (error.empty()) {
-        choice.engine = std::move(uring);
-        return choice;
-    }
-    choice.error = error;
+    choice.error = wanted == io_engine::epoll ? std::string("using epoll (--io-engine epoll)")
+                                              : "io_uring refused (" + uring_error +
+            "); using epoll";
+    choice.engine = std::move(epoll);
     return choice;
 }
 

@@ -39,26 +39,20 @@ uring_backend::~uring_backend() {
     }
 }
 
-std::string uring_backend::init(unsigned queue_depth, const uring_features& wanted) {
-    io_uring_params params{};
-    params.flags = 0;
-    if (wanted.single_issuer) {
-        params.flags |= IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN;
+std::string uring_backend::init(unsigned queue_depth, bool plain) {
+    std::string error = setup_ring(queue_depth, plain);
+    if (!error.empty()) {
+        return error;
     }
-    int rc = io_uring_queue_init_params(queue_depth, &_ring, &params);
-    if (rc == -EINVAL && params.flags != 0) {
-        // Kernels before 6.0 do not know the flags; run without them.
-        params = io_uring_params{};
-        rc = io_uring_queue_init_params(queue_depth, &_ring, &params);
-    } else if (rc == 0) {
-        _features.single_issuer = wanted.single_issuer;
-    }
-    if (rc < 0) {
-        return std::string("io_uring_queue_init: ") + std::strerror(-rc);
-    }
-    _ring_ready = true;
-    if ((params.features & IORING_FEAT_EXT_ARG) == 0) {
+    if (!_features.ext_arg) {
         return "io_uring lacks IORING_FEAT_EXT_ARG (kernel older than 5.11)";
+    }
+    error = check_uring_opcodes(_ring);
+    if (!error.empty()) {
+        return error;
+    }
+    if (!plain) {
+        probe_optional_uring_features(_features);
     }
     _wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (_wake_fd < 0) {
@@ -69,6 +63,35 @@ std::string uring_backend::init(unsigned queue_depth, const uring_features& want
     _wake_op.buffer = &_wake_value;
     _wake_op.size_bytes = sizeof(_wake_value);
     arm_wake();
+    return {};
+}
+
+std::string uring_backend::setup_ring(unsigned queue_depth, bool plain) {
+    // Newest first: SINGLE_ISSUER needs 6.0 and COOP_TASKRUN 5.19; older kernels say EINVAL.
+    const unsigned attempts[] = {
+        IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN, IORING_SETUP_COOP_TASKRUN, 0};
+    io_uring_params params{};
+    int rc = -EINVAL;
+    for (const unsigned flags : attempts) {
+        if (plain && flags != 0) {
+            continue;
+        }
+        params = io_uring_params{};
+        params.flags = flags;
+        rc = io_uring_queue_init_params(queue_depth, &_ring, &params);
+        if (rc != -EINVAL) {
+            break;
+        }
+    }
+    if (rc < 0) {
+        return explain_uring_setup_error(-rc);
+    }
+    _ring_ready = true;
+    _features.plain = plain;
+    _features.single_issuer = (params.flags & IORING_SETUP_SINGLE_ISSUER) != 0;
+    _features.coop_taskrun = (params.flags & IORING_SETUP_COOP_TASKRUN) != 0;
+    _features.fast_poll = (params.features & IORING_FEAT_FAST_POLL) != 0;
+    _features.ext_arg = (params.features & IORING_FEAT_EXT_ARG) != 0;
     return {};
 }
 

@@ -6,14 +6,10 @@
 #include <cstdint>
 #include <string>
 
+#include "reactor/uring_probe.hpp"
 #include "uetcd/reactor/backend.hpp"
 
 namespace uetcd::reactor {
-
-// Optional kernel features; each is used only where the kernel accepts it.
-struct uring_features {
-    bool single_issuer = true;  // IORING_SETUP_SINGLE_ISSUER|COOP_TASKRUN (Linux 6.0)
-};
 
 class uring_backend final : public backend {
 public:
@@ -22,8 +18,9 @@ public:
     uring_backend(const uring_backend&) = delete;
     uring_backend& operator=(const uring_backend&) = delete;
 
-    // Returns "" on success, else why io_uring cannot be used here.
-    std::string init(unsigned queue_depth, const uring_features& wanted);
+    // Returns "" on success, else why io_uring cannot be used here. `plain` turns every
+    // optional feature off (UETCD_URING_PLAIN=1): no setup flags, no feature probes.
+    std::string init(unsigned queue_depth, bool plain);
     const uring_features& features() const noexcept { return _features; }
 
     const char* name() const noexcept override { return "io_uring"; }
@@ -35,12 +32,13 @@ public:
     std::int64_t wall_ns() const noexcept override;
 
 private:
+    std::string setup_ring(unsigned queue_depth, bool plain);
     io_uring_sqe* next_sqe() noexcept;
     void arm_wake() noexcept;
 
     io_uring _ring{};
     bool _ring_ready = false;
-    uring_features _features{.single_issuer = false};
+    uring_features _features;
     int _wake_fd = -1;
     std::uint64_t _wake_value = 0;
     io_op _wake_op;

@@ -1,5 +1,5 @@
-// Reactor tests on the real backend: timers, cancellation, timeouts, cross-core calls,
-// sockets and files. Results of co_await are bound to a name before REQUIRE: g++ 12
+// Reactor tests on a real backend (io_uring or epoll, see engine_under_test): timers,
+// cancellation, timeouts, cross-core calls, sockets and files. Results of co_await are bound to a name before REQUIRE: g++ 12
 // miscompiles co_await inside Catch's expression decomposer.
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -33,12 +33,28 @@ namespace {
 
 constexpr std::int64_t ms = 1'000'000;
 
+// Every test runs on the engine named by UETCD_IO_ENGINE (auto, uring or epoll; meson
+// registers this binary once per engine).
+rx::io_engine engine_under_test() {
+    const char* name = std::getenv("UETCD_IO_ENGINE");
+    const std::string wanted = name == nullptr ? "" : name;
+    if (wanted == "epoll") {
+        return rx::io_engine::epoll;
+    }
+    return wanted == "uring" ? rx::io_engine::uring : rx::io_engine::automatic;
+}
+
 // Runs `body` on core 0 of a fresh set of reactors; the other cores idle until it ends.
 template <typename Body>
 void run_reactors(unsigned cores, Body body) {
-    std::string error = smp::run(smp_config{.cores = cores, .pin_threads = false},
+    const smp_config config{.cores = cores, .engine = engine_under_test(), .pin_threads = false};
+    std::string error = smp::run(config,
         [&](unsigned core) -> task<void> {
             if (core == 0) {
+                const std::string engine = smp::current().engine_name();
+                const auto wanted = engine_under_test();
+                REQUIRE((wanted != rx::io_engine::epoll || engine == "epoll"));
+                REQUIRE((wanted != rx::io_engine::uring || engine == "io_uring"));
                 co_await body();
             }
         });
@@ -206,10 +222,8 @@ TEST_CASE("reactor: file open, fallocate, write, fdatasync, read back", "[reacto
         const auto got = co_await rx::read_at(fd, buf, data.size(), 100);
         REQUIRE(got == static_cast<std::int32_t>(data.size()));
         read_back.assign(buf, data.size());
-        {
-            const auto got = co_await rx::close_fd(fd);
-            REQUIRE(got == 0);
-        }
+        const auto closed = co_await rx::close_fd(fd);
+        REQUIRE(closed == 0);
     });
     ::unlink(path);
     REQUIRE(read_back == "durable bytes");
