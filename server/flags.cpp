@@ -92,19 +92,29 @@ result<bool, std::string> validate_cors(std::string_view text) {
     return true;
 }
 
-// pkg/flags IPAddressPort.Set: "IP:port" with a literal IP and a numeric port.
-result<bool, std::string> validate_ip_port(std::string_view text) {
+// pkg/flags IPAddressPort.Set: "IP:port" with a literal IP and a decimal port. Returns the
+// canonical "ip:port" ("[v6]:port") that IPAddressPort.String would print.
+result<std::string, std::string> normalize_ip_port(std::string_view text) {
     auto host_port = split_host_port(trim_spaces(text));
     if (!host_port) {
         return failure{host_port.error()};
     }
-    if (!is_ip_literal(host_port.value().first)) {
+    const auto& [host, port] = host_port.value();
+    if (!is_ip_literal(host)) {
         return failure{std::string("bad IP in address specification")};
     }
-    if (!parse_go_int(host_port.value().second)) {
+    auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+    bool digits = !port.empty() && port.size() <= 5 &&
+                  std::all_of(port.begin(), port.end(), is_digit);
+    // Go's Atoi would take "+1" or "-1" and fail later at listen time; we refuse them here.
+    if (!digits || std::stoul(port) > 65535) {
         return failure{std::string("bad port in address specification")};
     }
-    return true;
+    std::string port_text = std::to_string(std::stoul(port));
+    if (host.find(':') != std::string::npos) {
+        return "[" + host + "]:" + port_text;
+    }
+    return host + ":" + port_text;
 }
 
 result<bool, std::string> validate_choice(std::string_view choices, std::string_view text) {
@@ -199,7 +209,7 @@ result<bool, std::string> validate_flag_value(const flag_spec& spec, std::string
     case flag_kind::boolean: return error_only(parse_go_bool(text));
     case flag_kind::urls: return error_only(parse_url_list(text));
     case flag_kind::choice: return validate_choice(spec.choices, text);
-    case flag_kind::ip_port: return validate_ip_port(text);
+    case flag_kind::ip_port: return error_only(normalize_ip_port(text));
     case flag_kind::cors: return validate_cors(text);
     case flag_kind::deprecated:
         return failure{"flag \"-" + std::string(spec.name) + "\" is no longer supported."};
@@ -245,7 +255,8 @@ result<bool, std::string> flag_set::set(std::string_view name, std::string_view 
             "flag \"-" + std::string(name) + "\" is no longer supported - ignoring."});
     }
     flag_value& slot = values[static_cast<std::size_t>(spec - specs.data())];
-    slot.text = std::string(text);
+    slot.text = spec->kind == flag_kind::ip_port ? normalize_ip_port(text).value()
+                                                 : std::string(text);
     slot.source = source;
     return true;
 }

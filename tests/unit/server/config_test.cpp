@@ -168,6 +168,12 @@ TEST_CASE("config: legacy address flags map to URLs", "[server][config]") {
     cfg = parse_ok({"--addr=10.0.0.1:4001", "--bind-addr=127.0.0.1:4002", "--cert-file=c"});
     CHECK(join_urls(cfg.advertise_client_urls) == "https://10.0.0.1:4001");
     CHECK(join_urls(cfg.listen_client_urls) == "https://127.0.0.1:4002");
+    cfg = parse_ok({"--addr= 10.0.0.1:04001 ", "--peer-bind-addr=[::1]:7001"});
+    CHECK(join_urls(cfg.advertise_client_urls) == "http://10.0.0.1:4001");
+    CHECK(join_urls(cfg.listen_peer_urls) == "http://[::1]:7001");
+    CHECK(parse({"--addr=1.2.3.4:0x10"}).error().message ==
+          "invalid value \"1.2.3.4:0x10\" for flag -addr: bad port in address specification");
+    CHECK(parse({"--addr=1.2.3.4:70000"}).error().exit_code == 2);
     // Only bind-addr: the advertised URLs keep their defaults, and no advertise error.
     cfg = parse_ok({"--bind-addr=127.0.0.1:4002"});
     CHECK(join_urls(cfg.listen_client_urls) == "http://127.0.0.1:4002");
@@ -325,4 +331,42 @@ TEST_CASE("config: etcd 3.4 flags are honoured, ignored or refused", "[server][c
     CHECK(parse({"--auto-tls"}).error().message ==
           "flag -auto-tls (etcd 3.4) is not supported by uetcd");
     CHECK(parse({"--auto-tls=false", "--client-crl-file="}).ok());
+}
+
+TEST_CASE("config: random command lines never crash the parser", "[server][config]") {
+    const std::vector<std::string> tokens = {"--name", "-name=x", "--addr", "1.2.3.4:5",
+        "--bind-addr=[::]:1", "--listen-client-urls", "http://127.0.0.1:1", "--debug",
+        "--debug=false", "-v", "--peers", "--", "x", "--election-timeout", "0", "60000",
+        "--heartbeat-interval=0", "--proxy=on", "--discovery=d", "--initial-cluster=a=b",
+        "--cors", ":x", "--cipher-suites=", "--auto-tls", "--log-level=warn", "-h",
+        "--version", "--cores=2", "--advertise-client-urls=http://:1", "=", "-", "---",
+        "--snapshot-count=0x", "--initial-cluster-state", "existing", "--peer-addr=::1:1"};
+    const std::vector<std::string> env_tokens = {"ETCD_NAME=e", "ETCD_DEBUG=1", "ETCD_X=1",
+        "ETCD_ADDR=1.1.1.1:1", "ETCD_ELECTION_TIMEOUT=q", "ETCD_PROXY=readonly", "ETCD_V=1"};
+    std::uint64_t state = 0x9e3779b97f4a7c15ULL;  // xorshift64, fixed seed: reproducible
+    auto next = [&state](std::size_t bound) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        return static_cast<std::size_t>(state % bound);
+    };
+    int errors = 0;
+    for (int round = 0; round < 3000; round++) {
+        std::vector<std::string> args;
+        std::vector<std::string> env;
+        for (std::size_t i = next(7); i > 0; i--) {
+            args.push_back(tokens[next(tokens.size())]);
+        }
+        for (std::size_t i = next(3); i > 0; i--) {
+            env.push_back(env_tokens[next(env_tokens.size())]);
+        }
+        auto parsed = parse(args, env);
+        if (!parsed) {
+            errors++;
+            CHECK((parsed.error().exit_code == 1 || parsed.error().exit_code == 2));
+            CHECK_FALSE(parsed.error().message.empty());
+            CHECK(parsed.error().message.find('\n') == std::string::npos);
+        }
+    }
+    CHECK(errors > 0);
 }
