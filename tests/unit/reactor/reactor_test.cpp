@@ -1,6 +1,6 @@
 // Reactor tests on a real backend (io_uring or epoll, see engine_under_test): timers,
-// cancellation, timeouts, cross-core calls, sockets and files. Results of co_await are bound to a name before REQUIRE: g++ 12
-// miscompiles co_await inside Catch's expression decomposer.
+// cancellation, timeouts, cross-core calls, sockets and files. Results of co_await are bound
+// to a name before REQUIRE: g++ 12 miscompiles co_await inside Catch's expression decomposer.
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -264,4 +264,117 @@ TEST_CASE("smp: many concurrent cross-core calls all complete (ring overflow)", 
         co_await g.close();
     });
     REQUIRE(sum == static_cast<long long>(calls) * (calls - 1) / 2);
+}
+
+TEST_CASE("reactor: a send larger than the socket buffer completes as the peer reads",
+    "[reactor][net]") {
+    // The writer must wait for room (EAGAIN, then writable) while the reader drains.
+    int fds[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds) == 0);
+    constexpr std::size_t total_bytes = 4 << 20;
+    std::vector<char> out(total_bytes);
+    for (std::size_t i = 0; i < total_bytes; ++i) {
+        out[i] = static_cast<char>(i * 7 + i / 4096);
+    }
+    std::vector<char> in;
+    in.reserve(total_bytes);
+    run_reactors(1, [&]() -> task<void> {
+        gate g;
+        g.enter();
+        auto reader = [&]() -> task<void> {
+            char buf[16384];
+            while (in.size() < total_bytes) {
+                const auto n = co_await rx::recv(fds[0], buf, sizeof(buf));
+                if (n <= 0) {
+                    break;
+                }
+                in.insert(in.end(), buf, buf + n);
+            }
+            g.leave();
+        };
+        spawn(reader());
+        std::size_t sent = 0;
+        while (sent < total_bytes) {
+            const auto n = co_await rx::send(fds[1], out.data() + sent, total_bytes - sent);
+            REQUIRE(n > 0);
+            sent += static_cast<std::size_t>(n);
+        }
+        co_await g.close();
+    });
+    REQUIRE(in == out);
+    ::close(fds[0]);
+    ::close(fds[1]);
+}
+
+TEST_CASE("reactor: connect to a closed port fails with -ECONNREFUSED", "[reactor][net]") {
+    // Bind a port, then close it, so nothing listens there.
+    auto address = parse_socket_address("127.0.0.1:0");
+    socket_address closed;
+    {
+        auto listener = rx::listen_tcp(*address, {.reuse_port = false});
+        REQUIRE(listener.ok());
+        closed = local_address(listener->get());
+    }
+    std::int32_t result = 0;
+    run_reactors(1, [&]() -> task<void> {
+        auto client = rx::tcp_socket(AF_INET);
+        REQUIRE(client.ok());
+        result = co_await rx::connect(client->get(), closed.get(), closed.length);
+    });
+    REQUIRE(result == -ECONNREFUSED);
+}
+
+TEST_CASE("reactor: many loopback clients are accepted and echoed concurrently",
+    "[reactor][net]") {
+    constexpr int clients = 64;
+    auto address = parse_socket_address("127.0.0.1:0");
+    auto listener = rx::listen_tcp(*address, {.reuse_port = false});
+    REQUIRE(listener.ok());
+    const socket_address bound = local_address(listener->get());
+    int echoed = 0;
+    run_reactors(1, [&]() -> task<void> {
+        gate g;
+        auto serve_one = [&](int fd) -> task<void> {
+            char buf[16];
+            const auto n = co_await rx::recv(fd, buf, sizeof(buf));
+            if (n > 0) {
+                co_await rx::send(fd, buf, static_cast<std::size_t>(n));
+            }
+            co_await rx::close_fd(fd);
+            g.leave();
+        };
+        auto server = [&]() -> task<void> {
+            for (int i = 0; i < clients; ++i) {
+                socket_address peer;
+                peer.length = sizeof(peer.storage);
+                const int fd = co_await rx::accept(listener->get(), peer.get(), &peer.length);
+                REQUIRE(fd >= 0);
+                spawn(serve_one(fd));
+            }
+            g.leave();
+        };
+        auto client = [&](int id) -> task<void> {
+            auto socket = rx::tcp_socket(AF_INET);
+            REQUIRE(socket.ok());
+            const auto connected = co_await rx::connect(socket->get(), bound.get(), bound.length);
+            REQUIRE(connected == 0);
+            const std::string text = std::to_string(id);
+            co_await rx::send(socket->get(), text.data(), text.size());
+            char buf[16];
+            const auto n = co_await rx::recv(socket->get(), buf, sizeof(buf));
+            if (n > 0 && std::string(buf, static_cast<std::size_t>(n)) == text) {
+                ++echoed;
+            }
+            g.leave();
+        };
+        g.enter();
+        spawn(server());
+        for (int i = 0; i < clients; ++i) {
+            g.enter();  // the client
+            g.enter();  // its server side
+            spawn(client(i));
+        }
+        co_await g.close();
+    });
+    REQUIRE(echoed == clients);
 }
