@@ -160,24 +160,25 @@ bool tree::is_read_only(std::string_view clean) const {
 result<node*, error> tree::find(std::string_view clean) const {
     UETCD_ASSERT(!clean.empty() && clean[0] == '/');
     node* current = _root.get();
-    std::string current_path = "/";
     std::size_t i = 1;
     while (i < clean.size()) {
         std::size_t end = clean.find('/', i);
         if (end == std::string_view::npos) {
             end = clean.size();
         }
-        const std::string_view name = clean.substr(i, end - i);
-        i = end + 1;
         if (!current->dir) {
-            return failure(make_error(error_code::not_dir, current_path, _current_index));
+            // The path so far names the file: everything before this segment's slash.
+            const std::string_view file_path = clean.substr(0, i - 1);
+            return failure(make_error(error_code::not_dir,
+                std::string(file_path.empty() ? "/" : file_path), _current_index));
         }
-        node* child = find_child(*current, name);
-        current_path = join_path(current_path, name);
+        node* child = find_child(*current, clean.substr(i, end - i));
         if (child == nullptr) {
-            return failure(make_error(error_code::key_not_found, current_path, _current_index));
+            return failure(make_error(error_code::key_not_found, std::string(clean.substr(0, end)),
+                _current_index));
         }
         current = child;
+        i = end + 1;
     }
     return current;
 }

@@ -187,7 +187,7 @@ void watcher_hub::notify_path(const event_ptr& e, std::string_view path, bool de
     if (_by_path.empty()) {
         return;
     }
-    const auto it = _by_path.find(std::string(path));
+    const auto it = _by_path.find(path);
     if (it == _by_path.end()) {
         return;
     }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -101,7 +102,14 @@ private:
         std::uint32_t head = UINT32_MAX;
         std::uint32_t tail = UINT32_MAX;
     };
-    using path_map = std::unordered_map<std::string, path_list>;
+    // Transparent hashing: notify looks paths up by string_view without allocating.
+    struct path_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view path) const noexcept {
+            return std::hash<std::string_view>{}(path);
+        }
+    };
+    using path_map = std::unordered_map<std::string, path_list, path_hash, std::equal_to<>>;
     // 40 bytes per watcher plus its share of one map entry per watched path.
     struct slot {
         std::uint64_t since_index = 0;

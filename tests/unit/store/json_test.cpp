@@ -45,10 +45,12 @@ TEST_CASE("errors: the table holds etcd's codes, messages and statuses", "[store
     CHECK(unknown.message().empty());
 }
 
-TEST_CASE("errors: JSON body omits an empty cause and strips the keys prefix", "[store][errors]") {
+TEST_CASE("errors: JSON body omits an empty cause and strips the keys prefix",
+    "[store][errors]") {
     std::string out;
     write_error_json(out, error{error_code::key_not_found, "/1/a", 6}, "/1");
-    CHECK(out == "{\"errorCode\":100,\"message\":\"Key not found\",\"cause\":\"/a\",\"index\":6}\n");
+    CHECK(out ==
+          "{\"errorCode\":100,\"message\":\"Key not found\",\"cause\":\"/a\",\"index\":6}\n");
     out.clear();
     write_error_json(out, error{error_code::not_file, "/1", 26}, "/1");
     CHECK(out == "{\"errorCode\":102,\"message\":\"Not a file\",\"index\":26}\n");

@@ -12,7 +12,8 @@ using namespace store_test;
 TEST_CASE("tree: a fresh store has /0 and /1 at index 0 and shares one index", "[store][tree]") {
     tree t;
     CHECK(t.index() == 0);
-    CHECK(to_json(t.get("/1", false, false, t0_ns)) == "{\"action\":\"get\",\"node\":{\"dir\":true}}\n");
+    CHECK(to_json(t.get("/1", false, false, t0_ns)) ==
+          "{\"action\":\"get\",\"node\":{\"dir\":true}}\n");
     REQUIRE(t.create("/0/members/1/raftAttributes", false, "{}", false, {}, t0_ns));
     REQUIRE(t.set("/0/version", false, "3.4.0", {}, t0_ns));
     REQUIRE(t.set("/2/enabled", false, "false", {}, t0_ns));
