@@ -537,7 +537,8 @@ request_parser::step request_parser::finish_head(request& out) noexcept {
     if (_transfer_encoding_count > 1 || (_transfer_encoding_count == 1 && !_chunked)) {
         return fail(501, "unsupported transfer encoding");
     }
-    // Go drops Content-Length when chunked; we refuse the pair (request smuggling).
+    // Go drops Content-Length when chunked; we refuse the pair (request smuggling). Go also
+    // ignores Transfer-Encoding on HTTP/1.0 (etcd then reads an empty body); we de-chunk it.
     if (_chunked && _has_content_length) {
         return fail(400, "both Transfer-Encoding and Content-Length");
     }
