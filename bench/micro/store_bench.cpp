@@ -135,3 +135,23 @@ void BM_store_memory_1m_keys(benchmark::State& state) {
 BENCHMARK(BM_store_memory_1m_keys)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 }  // namespace
+
+namespace {
+
+// Heap bytes per registered watcher (10k watchers, each on its own key, as long polls are).
+void BM_store_memory_10k_watchers(benchmark::State& state) {
+    for (auto _ : state) {
+        tree t;
+        malloc_trim(0);
+        const std::size_t before_bytes = mallinfo2().uordblks;
+        for (int i = 0; i < 10'000; ++i) {
+            (void)t.watch("/1/app/watched-key-" + std::to_string(i), false, false, 0, 0);
+        }
+        const std::size_t after_bytes = mallinfo2().uordblks;
+        state.counters["bytes_per_watcher"] =
+            static_cast<double>(after_bytes - before_bytes) / 10'000.0;
+    }
+}
+BENCHMARK(BM_store_memory_10k_watchers)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+}  // namespace

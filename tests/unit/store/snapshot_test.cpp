@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "store_test_support.hpp"
+#include "uetcd/hash.hpp"
 #include "uetcd/store/snapshot.hpp"
 
 using namespace store_test;
@@ -66,4 +67,31 @@ TEST_CASE("snapshot: malformed input is an error value, never a crash", "[store]
         CHECK_FALSE(recover_snapshot(flipped));
     }
     CHECK_FALSE(recover_snapshot("UETCDST1 definitely not a snapshot"));
+}
+
+TEST_CASE("snapshot: corrupted bodies with a valid checksum never crash the decoder",
+    "[store][snapshot]") {
+    const std::string bytes = save_snapshot(sample_tree());
+    const std::string body = bytes.substr(0, bytes.size() - 8);
+    std::uint64_t seed = 7;
+    std::size_t accepted = 0;
+    for (int round = 0; round < 3000; ++round) {
+        std::string mutated = body;
+        for (int k = 0; k < 1 + round % 4; ++k) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            const std::size_t at = 8 + (seed >> 33) % (mutated.size() - 8);
+            mutated[at] = static_cast<char>(seed >> 56);
+        }
+        std::uint64_t sum = uetcd::hash64(mutated);
+        for (int b = 0; b < 8; ++b) {
+            mutated.push_back(static_cast<char>((sum >> (8 * b)) & 0xFF));
+        }
+        auto recovered = recover_snapshot(mutated);
+        if (recovered) {
+            accepted++;
+            (void)recovered.value().get("/1", true, true, t0_ns);  // usable when accepted
+            (void)recovered.value().expire(t0_ns + 100 * second_ns);
+        }
+    }
+    CHECK(accepted < 3000);
 }
