@@ -38,9 +38,17 @@ result<std::vector<entry>, raft_error> memory_storage::entries(raft_index lo, ra
     if (_ents.size() == 1) {
         return failure{raft_error::unavailable};
     }
-    std::vector<entry> out(_ents.begin() + static_cast<std::ptrdiff_t>(lo - offset),
-        _ents.begin() + static_cast<std::ptrdiff_t>(hi - offset));
-    limit_size(out, max_bytes);
+    // Copy only what fits: a follower far behind must not cost a copy of the whole log.
+    std::vector<entry> out;
+    std::uint64_t size_bytes = 0;
+    for (raft_index i = lo; i < hi; ++i) {
+        const entry& e = _ents[i - offset];
+        size_bytes += payload_bytes(e);
+        if (!out.empty() && size_bytes > max_bytes) {
+            break;
+        }
+        out.push_back(e);
+    }
     return out;
 }
 

@@ -432,6 +432,13 @@ bool raft::check_quorum_active() {
     return active >= quorum();
 }
 
+void raft::flush_appends() {
+    if (_append_pending && _state == role::leader) {
+        bcast_append();
+    }
+    _append_pending = false;
+}
+
 bool raft::conf_change_pending() const {
     return _state == role::leader && _pending_conf_index > _log.applied();
 }

@@ -272,10 +272,19 @@ result<std::vector<entry>, raft_error> raft_log::slice(raft_index lo, raft_index
         }
     }
     if (hi > _unstable.offset) {
-        auto tail = _unstable.slice(std::max(lo, _unstable.offset), hi);
-        out.insert(out.end(), tail.begin(), tail.end());
+        std::uint64_t size_bytes = 0;
+        for (const entry& e : out) {
+            size_bytes += payload_bytes(e);
+        }
+        for (raft_index i = std::max(lo, _unstable.offset); i < hi; ++i) {
+            const entry& e = _unstable.entries[i - _unstable.offset];
+            size_bytes += payload_bytes(e);
+            if (!out.empty() && size_bytes > max_bytes) {
+                break;
+            }
+            out.push_back(e);
+        }
     }
-    limit_size(out, max_bytes);
     return out;
 }
 

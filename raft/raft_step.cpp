@@ -163,7 +163,9 @@ status raft::leader_propose(const message& m) {
         }
     }
     append_entry(std::move(ents));
-    bcast_append();
+    // Batching: msg_app goes out once per ready (flush_appends), carrying every entry
+    // proposed since the last one, instead of one msg_app per proposal.
+    _append_pending = true;
     return ok_status();
 }
 

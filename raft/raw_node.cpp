@@ -80,13 +80,14 @@ conf_state raw_node::apply_conf_change(const conf_change& cc) {
 bool raw_node::has_ready() const {
     const raft_log& log = _raft.log();
     const hard_state hs = _raft.hard();
-    return _raft.soft() != _prev_soft || (!hs.empty() && hs != _prev_hard) ||
+    return _raft.append_pending() || _raft.soft() != _prev_soft || (!hs.empty() && hs != _prev_hard) ||
            log.unstable_snapshot().has_value() || !_raft.msgs.empty() ||
-           !log.unstable_entries().empty() || log.has_next_entries() ||
+           log.has_unstable_entries() || log.has_next_entries() ||
            !_raft.read_states.empty();
 }
 
 ready raw_node::get_ready() {
+    _raft.flush_appends();
     ready rd;
     const raft_log& log = _raft.log();
     rd.entries = log.unstable_entries();

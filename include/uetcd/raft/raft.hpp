@@ -129,6 +129,9 @@ private:
 
 public:
     bool conf_change_pending() const;
+    // Sends the msg_app owed to followers for proposals since the last call (batching).
+    void flush_appends();
+    bool append_pending() const { return _append_pending; }
 
 private:
     void abort_leader_transfer() { _lead_transferee = no_node; }
@@ -159,6 +162,7 @@ private:
     int _randomized_election_ticks = 0;
     prng _rng;
     step_fn _step = &raft::step_follower;
+    bool _append_pending = false;
 };
 
 }  // namespace uetcd::raft

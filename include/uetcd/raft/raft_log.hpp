@@ -57,6 +57,7 @@ public:
     void restore(const snapshot& s);
 
     std::vector<entry> unstable_entries() const { return _unstable.entries; }
+    bool has_unstable_entries() const { return !_unstable.entries.empty(); }
     bool has_next_entries() const;
     std::vector<entry> next_entries() const;
     const std::optional<snapshot>& unstable_snapshot() const { return _unstable.snap; }
