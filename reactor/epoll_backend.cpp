@@ -37,11 +37,12 @@ bool is_socket_op(op_kind kind) noexcept {
 }
 
 bool waits_for_input(op_kind kind) noexcept {
-    return kind == op_kind::accept || kind == op_kind::recv;
+    return kind == op_kind::accept || kind == op_kind::recv || kind == op_kind::read;
 }
 
-// Accept and connect have no per-call "don't wait" flag: the fd itself must be
-// non-blocking. Sockets from tcp_socket() start blocking (io_uring prefers that).
+// Accept, connect and read/write on a pipe-like fd have no per-call "don't wait" flag: the
+// fd itself must be non-blocking. Sockets from tcp_socket() start blocking (io_uring
+// prefers that), and so do signalfds and pipes.
 int make_nonblocking(int fd) noexcept {
     const int flags = ::fcntl(fd, F_GETFL);
     if (flags < 0) {
@@ -139,7 +140,7 @@ void epoll_backend::submit(io_op& op) noexcept {
     if (op.kind == op_kind::nop) {
         _finished.emplace_back(&op, 0);
     } else if (is_socket_op(op.kind)) {
-        submit_socket(op);
+        submit_pollable(op);
     } else {
         submit_file(op);
     }
@@ -149,8 +150,8 @@ void epoll_backend::cancel(io_op& op) noexcept {
     // Ops that already finished (in _finished, or run by the worker) complete normally.
     if (is_socket_op(op.kind)) {
         cancel_waiting(op);
-    } else if (op.kind != op_kind::nop) {
-        cancel_file(op);
+    } else if (op.kind != op_kind::nop && !cancel_waiting(op)) {
+        cancel_file(op);  // a read or write parked as pollable was found above
     }
 }
 
@@ -163,7 +164,9 @@ epoll_backend::fd_waiters& epoll_backend::waiters_of(int fd) {
     return _fds[index];
 }
 
-void epoll_backend::submit_socket(io_op& op) noexcept {
+// Socket ops, and reads/writes on fds without offsets (pipes, signalfd, eventfd: the worker
+// saw ESPIPE), which like io_uring ignore the offset and wait for readiness.
+void epoll_backend::submit_pollable(io_op& op) noexcept {
     if (op.fd < 0) {
         _finished.emplace_back(&op, -EBADF);
         return;
@@ -177,7 +180,7 @@ void epoll_backend::submit_socket(io_op& op) noexcept {
         arm(op.fd, waiting);
         return;
     }
-    if (op.kind == op_kind::accept || op.kind == op_kind::connect) {
+    if (op.kind != op_kind::recv && op.kind != op_kind::send) {
         result = make_nonblocking(op.fd);
         if (result < 0) {
             _finished.emplace_back(&op, result);
@@ -214,7 +217,9 @@ bool epoll_backend::attempt_socket_op(io_op& op, std::int32_t& result) noexcept 
         case op_kind::accept:
             rc = ::accept4(op.fd, op.address, op.address_length, SOCK_CLOEXEC | SOCK_NONBLOCK);
             break;
-        default: UETCD_ASSERT(false && "not a socket op");
+        case op_kind::read: rc = ::read(op.fd, op.buffer, size); break;
+        case op_kind::write: rc = ::write(op.fd, op.buffer, size); break;
+        default: UETCD_ASSERT(false && "not a pollable op");
         }
         if (rc >= 0) {
             result = static_cast<std::int32_t>(rc);
@@ -471,7 +476,12 @@ void epoll_backend::collect_file_results(completion_sink& sink) noexcept {
     for (const file_job& job : _file_results) {
         UETCD_ASSERT(_files_in_flight > 0);
         --_files_in_flight;
-        sink.complete(*job.op, job.result);
+        const bool positioned = job.kind == op_kind::read || job.kind == op_kind::write;
+        if (positioned && job.result == -ESPIPE) {
+            submit_pollable(*job.op);  // a pipe-like fd: wait for readiness here instead
+        } else {
+            sink.complete(*job.op, job.result);
+        }
     }
     _file_results.clear();
 }

@@ -52,14 +52,14 @@ public:
 private:
     // Socket ops parked on one fd until it is ready, oldest first.
     struct fd_waiters {
-        std::vector<io_op*> readers;     // accept, recv
-        std::vector<io_op*> writers;     // connect, send
+        std::vector<io_op*> readers;     // accept, recv, read on a pipe-like fd
+        std::vector<io_op*> writers;     // connect, send, write on a pipe-like fd
         std::uint32_t armed_events = 0;  // EPOLLIN/EPOLLOUT armed (one-shot) right now
         bool registered = false;         // in the epoll set, perhaps disarmed
     };
     using finished_op = std::pair<io_op*, std::int32_t>;
 
-    void submit_socket(io_op& op) noexcept;
+    void submit_pollable(io_op& op) noexcept;
     bool attempt_socket_op(io_op& op, std::int32_t& result) noexcept;
     bool finish_connect(io_op& op, std::int32_t& result) noexcept;
     fd_waiters& waiters_of(int fd);

@@ -378,3 +378,42 @@ TEST_CASE("reactor: many loopback clients are accepted and echoed concurrently",
     });
     REQUIRE(echoed == clients);
 }
+
+TEST_CASE("reactor: read_at and write_at on a pipe wait for it, as on a signalfd",
+    "[reactor][file]") {
+    // The server reads its signalfd with read_at(fd, ..., 0): the offset of a pipe-like fd
+    // is ignored and the read waits for data without holding up file I/O.
+    int pipe_fds[2];
+    REQUIRE(::pipe(pipe_fds) == 0);
+    std::string received;
+    std::int32_t wrote = 0;
+    run_reactors(1, [&]() -> task<void> {
+        gate g;
+        g.enter();
+        auto reader = [&]() -> task<void> {
+            char buf[16];
+            const auto n = co_await rx::read_at(pipe_fds[0], buf, sizeof(buf), 0);
+            if (n > 0) {
+                received.assign(buf, static_cast<std::size_t>(n));
+            }
+            g.leave();
+        };
+        spawn(reader());
+        co_await sleep_for(5 * ms);
+        // File I/O still flows while the pipe read waits.
+        char path[] = "/tmp/uetcd-reactor-pipe-XXXXXX";
+        const int tmp = ::mkstemp(path);
+        REQUIRE(tmp >= 0);
+        const auto synced = co_await rx::fdatasync(tmp);
+        REQUIRE(synced == 0);
+        ::close(tmp);
+        ::unlink(path);
+        REQUIRE(received.empty());
+        wrote = co_await rx::write_at(pipe_fds[1], "signal", 6, 0);
+        co_await g.close();
+    });
+    REQUIRE(wrote == 6);
+    REQUIRE(received == "signal");
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
+}
