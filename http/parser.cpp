@@ -292,7 +292,21 @@ parse_result request_parser::parse(std::span<char> data, request& out) {
     return result();
 }
 
-request_parser::step request_parser::head_incomplete(std::size_t size_bytes) noexcept {
+request_parser::step request_parser::head_incomplete(std::span<char> data) noexcept {
+    const std::size_t size_bytes = data.size();
+    if (_request_line_end_offset == 0) {
+        // Reject a request that cannot become valid at once, instead of waiting for a line
+        // end that a TLS ClientHello or binary garbage may never send: every byte before
+        // the first space must be a method token character.
+        for (std::size_t i = _scan_offset; i < size_bytes && !_method_done; ++i) {
+            const auto c = static_cast<unsigned char>(data[i]);
+            if (c == ' ' && i > 0) {
+                _method_done = true;
+            } else if (!is_token(c)) {
+                return fail(400, "malformed HTTP request");
+            }
+        }
+    }
     _scan_offset = size_bytes;
     if (_request_line_end_offset == 0) {
         // A line of more than the limit plus its CR has certainly grown past the limit.
@@ -316,7 +330,7 @@ request_parser::step request_parser::parse_head(std::span<char> data, request& o
             found = std::memchr(bytes + _scan_offset, '\n', size_bytes - _scan_offset);
         }
         if (found == nullptr) {
-            return head_incomplete(size_bytes);
+            return head_incomplete(data);
         }
         const std::size_t newline_offset = static_cast<std::size_t>(
             static_cast<const char*>(found) - bytes);

@@ -20,9 +20,9 @@ int main(int argc, char** argv) {
         if (e.exit_code == 2) {
             std::fprintf(stderr, "%s\n%s", e.line().c_str(), usage_text().c_str());
         } else {
-            log_critical("etcdmain", e.line());
+            log_error("etcdmain", e.line());
             if (!e.hint.empty()) {
-                log_critical("etcdmain", e.hint);
+                log_error("etcdmain", e.hint);
             }
         }
         return e.exit_code;
@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
         std::fputs(version_text().c_str(), stdout);
         return 0;
     }
-    logger::instance().set_debug(cfg.debug);
+    logger::instance().set_level(cfg.base_log_level);
     if (!cfg.parsed_log_package_levels.empty()) {
         logger::instance().set_package_levels(cfg.parsed_log_package_levels);
     }

@@ -370,6 +370,26 @@ TEST_CASE("parser: invalid requests are rejected with Go's status, whole and tri
     }
 }
 
+TEST_CASE("parser: bytes that cannot start a request fail before any line end arrives",
+    "[http]") {
+    // A TLS ClientHello or binary garbage may never send '\n': answer at once.
+    const std::vector<std::string> prefixes = {std::string("\x16\x03\x01\x02\x00", 5),
+        std::string("\x00\x01", 2), "GE(", " GET", "\r"};
+    for (const auto& raw : prefixes) {
+        std::vector<char> buffer(raw.begin(), raw.end());
+        request_parser parser;
+        request req;
+        const auto r = parser.parse(buffer, req);
+        CHECK(r.status == parse_status::error);
+        CHECK(r.error_status == 400);
+    }
+    std::string partial = "GET /still-coming";
+    std::vector<char> buffer(partial.begin(), partial.end());
+    request_parser parser;
+    request req;
+    REQUIRE(parser.parse(buffer, req).status == parse_status::incomplete);
+}
+
 TEST_CASE("parser: an error is sticky until reset", "[http]") {
     std::string raw = "G(T / HTTP/1.1\r\n\r\n";
     std::vector<char> buffer(raw.begin(), raw.end());
