@@ -308,14 +308,7 @@ write_result tree::set(std::string_view path, bool dir, std::string_view value,
         return created;
     }
     _stats.sets_success++;
-    if (ttl.refresh) {
-        // etcd: a refresh is recorded in the history but not sent to watchers.
-        auto refreshed = std::const_pointer_cast<event>(created.value());
-        refreshed->refresh = true;
-        _hub.add_to_history(created.value());
-    } else {
-        _hub.notify(created.value());
-    }
+    publish(std::const_pointer_cast<event>(created.value()), ttl.refresh);
     return created;
 }
 
@@ -330,6 +323,17 @@ write_result tree::create(std::string_view path, bool dir, std::string_view valu
     _stats.create_success++;
     _hub.notify(created.value());
     return created;
+}
+
+// etcd: a refresh goes into the history (marked, so scans skip it) but to no watcher.
+void tree::publish(const std::shared_ptr<event>& e, bool refresh) {
+    UETCD_ASSERT(e->etcd_index == _current_index);
+    e->refresh = refresh;
+    if (refresh) {
+        _hub.add_to_history(e);
+    } else {
+        _hub.notify(e);
+    }
 }
 
 void tree::update_ttl(node* n, time_ns expire_ns) {
@@ -384,13 +388,8 @@ write_result tree::update(std::string_view path, std::string_view value, ttl_opt
     set_expiration(e->node, *n, now_ns);
     _current_index = next_index;
     e->etcd_index = next_index;
-    e->refresh = ttl.refresh;
     _stats.update_success++;
-    if (ttl.refresh) {
-        _hub.add_to_history(e);
-    } else {
-        _hub.notify(e);
-    }
+    publish(e, ttl.refresh);
     return event_ptr(std::move(e));
 }
 
@@ -428,13 +427,8 @@ write_result tree::compare_and_swap(std::string_view path, std::string_view prev
     update_ttl(n, ttl.expire_time_ns);
     e->node.value = std::move(new_value);
     set_expiration(e->node, *n, now_ns);
-    e->refresh = ttl.refresh;
     _stats.compare_and_swap_success++;
-    if (ttl.refresh) {
-        _hub.add_to_history(e);
-    } else {
-        _hub.notify(e);
-    }
+    publish(e, ttl.refresh);
     return event_ptr(std::move(e));
 }
 

@@ -101,6 +101,7 @@ private:
     write_result internal_create(std::string path, bool dir, std::string_view value,
         bool unique, bool replace, time_ns expire_ns, action act, time_ns now_ns);
     void remove_subtree(node* n, const event_ptr& e, bool notify);
+    void publish(const std::shared_ptr<event>& e, bool refresh);
     void heap_push(node* n);
     void heap_remove(node* n);
     void heap_fix(node* n);
