@@ -227,11 +227,26 @@ int run_etcd_server(const config& cfg) {
     for (unsigned core = 0; core < state.cores; ++core) {
         state.shutdown.push_back(std::make_unique<reactor::event>());
     }
+    // Choose the I/O engine once here, so the choice (or the refusal) is logged before
+    // any reactor starts; every core then makes the same choice.
+    const auto engine = to_reactor_engine(cfg.engine);
+    {
+        reactor::backend_choice probe = reactor::make_backend(engine, 8);
+        if (!probe.engine) {
+            log_critical(pkg_main, probe.error);
+            return 1;
+        }
+        if (probe.error.find("refused") != std::string::npos) {
+            log_warning(pkg_main, probe.error);
+        } else {
+            log_info(pkg_main, probe.error);
+        }
+        log_info(pkg_main, "running " + std::to_string(state.cores) + " reactor core(s)");
+    }
     state.signal_fd = block_signals();
-    std::string notice;
     const std::string error = reactor::smp::run(
-        reactor::smp_config{.cores = state.cores, .engine = to_reactor_engine(cfg.engine)},
-        [&state](unsigned core) { return core_main(state, core); }, &notice);
+        reactor::smp_config{.cores = state.cores, .engine = engine},
+        [&state](unsigned core) { return core_main(state, core); });
     if (!error.empty()) {
         log_critical(pkg_main, "cannot start the I/O engine: " + error);
         return 1;

@@ -283,3 +283,33 @@ TEST_CASE("start-up failures print one clear line and exit non-zero", "[integrat
         REQUIRE(p.log().find("cannot access data directory") != std::string::npos);
     }
 }
+
+TEST_CASE("where io_uring is refused, auto falls back to epoll and serves; uring refuses",
+    "[integration][seccomp]") {
+    const std::string launcher = std::string(UETCD_BUILD_ROOT) + "/tests/seccomp/no-uring";
+    for (const std::string errno_name : {"EPERM", "ENOSYS"}) {
+        INFO("io_uring refused with " << errno_name);
+        etcd_server srv({}, {}, {launcher, "--errno=" + errno_name});
+        REQUIRE(srv.wait_ready());
+        const std::string log = srv.proc->log();
+        REQUIRE(log.find("io_uring refused") != std::string::npos);
+        REQUIRE(log.find("; using epoll") != std::string::npos);
+        REQUIRE(status_of(http_get(srv.client_port, "/health")) == 200);
+    }
+    etcd_server strict({"--io-engine", "uring"}, {}, {launcher});
+    const auto status = strict.proc->wait_exit(5s);
+    REQUIRE(status == 1);
+    REQUIRE(strict.proc->log().find("io_uring is not available") != std::string::npos);
+}
+
+TEST_CASE("the epoll engine serves the same answers", "[integration][epoll]") {
+    etcd_server srv({"--io-engine", "epoll"});
+    REQUIRE(srv.wait_ready());
+    REQUIRE(srv.proc->log().find("using epoll") != std::string::npos);
+    REQUIRE(body_of(http_get(srv.client_port, "/health")) == R"({"health": "true"})");
+    connection c(srv.client_port);
+    REQUIRE(c.send_all("GET /version HTTP/1.1\r\nHost: a\r\n\r\n"
+                       "GET /health HTTP/1.1\r\nHost: a\r\n\r\n"));
+    REQUIRE(status_of(c.read_response()) == 200);
+    REQUIRE(status_of(c.read_response()) == 200);
+}

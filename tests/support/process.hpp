@@ -277,16 +277,19 @@ inline std::string etcd_binary() {
 // A one-member uetcd on free loopback ports with its own data dir; stopped on destruction.
 class etcd_server {
 public:
+    // `launcher` runs in front of the binary (e.g. the no-uring seccomp wrapper).
     explicit etcd_server(std::vector<std::string> extra_flags = {},
-        std::vector<std::string> extra_env = {}) {
+        std::vector<std::string> extra_env = {}, std::vector<std::string> launcher = {}) {
         client_port = free_port();
         peer_port = free_port();
         const std::string client = "http://127.0.0.1:" + std::to_string(client_port);
         const std::string peer = "http://127.0.0.1:" + std::to_string(peer_port);
-        std::vector<std::string> argv = {etcd_binary(), "--name", "test", "--data-dir",
+        std::vector<std::string> argv = launcher;
+        const std::vector<std::string> flags = {etcd_binary(), "--name", "test", "--data-dir",
             dir.path() + "/data", "--listen-client-urls", client, "--advertise-client-urls",
             client, "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
             "--initial-cluster", "test=" + peer};
+        argv.insert(argv.end(), flags.begin(), flags.end());
         argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
         proc.emplace(argv, dir.path() + "/etcd.log", extra_env);
     }
