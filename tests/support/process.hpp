@@ -290,6 +290,10 @@ public:
             client, "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
             "--initial-cluster", "test=" + peer};
         argv.insert(argv.end(), flags.begin(), flags.end());
+        // The same tests run on each I/O engine: meson sets UETCD_TEST_IO_ENGINE.
+        if (const char* engine = std::getenv("UETCD_TEST_IO_ENGINE"); engine != nullptr) {
+            argv.insert(argv.end(), {"--io-engine", engine});
+        }
         argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
         proc.emplace(argv, dir.path() + "/etcd.log", extra_env);
     }
