@@ -42,5 +42,9 @@ fuzz:
 	@sh scripts/install-deps.sh $(DEB_PACKAGES) $(DEB_FUZZ)
 	bash tests/fuzz/run.sh $(or $(FUZZ_SECONDS),600)
 
+# The long runs that do not fit in CI: 100,000 raft simulation seeds.
+soak: build
+	bash tests/sim/soak.sh $(BUILD)
+
 clean:
 	rm -rf $(BUILD)

@@ -145,10 +145,27 @@ reactor::task<void> server::accept_loop(int listen_fd) {
     _gate.leave();
 }
 
+// Everything one connection owns, in serve()'s frame: buffers are reused across requests.
+struct connection_io {
+    explicit connection_io(int socket_fd, const parser_limits& limits)
+        : fd(socket_fd), parser(limits) {}
+
+    int fd;
+    input_buffer in;
+    std::string out;
+    std::string path_scratch;
+    request_parser parser;
+    std::unique_ptr<request> req;  // allocated with the input buffer
+    response res;
+    std::int64_t head_deadline_ns = 0;  // set when the first byte of a request arrives
+    bool sent_continue = false;
+};
+
 namespace {
 
-// Sends all of `data`; false when the peer is gone or too slow.
-reactor::task<bool> send_all(int fd, std::string_view data, std::int64_t timeout_ns) {
+// Sends all of `data`; false when the peer is gone or too slow. Not a coroutine of its
+// own on the common path: one send usually takes everything.
+reactor::task<bool> send_rest(int fd, std::string_view data, std::int64_t timeout_ns) {
     while (!data.empty()) {
         const auto n = co_await reactor::send(fd, data.data(), data.size())
                            .with_timeout(timeout_ns);
@@ -160,153 +177,164 @@ reactor::task<bool> send_all(int fd, std::string_view data, std::int64_t timeout
     co_return true;
 }
 
+std::size_t input_bytes_max(const parser_limits& limits) {
+    return limits.request_line_bytes_max + limits.header_bytes_max + limits.body_bytes_max +
+        4096;
+}
+
 }  // namespace
 
-reactor::task<std::int32_t> server::wait_for_request(connection& conn, int fd,
-    input_buffer& in, std::unique_ptr<request>& req) {
-    // While buffers are held: a normal recv, for at most release_buffers_after_ns.
-    const std::int64_t idle_start_ns = reactor::reactor::current().now_ns();
+bool server::finish_request(connection_io& io, const parse_result& pr, std::size_t& offset) {
+    const bool close_after = !io.req->keep_alive || _stopping;
+    const auto date = _dates.get(reactor::reactor::current().wall_ns() / 1'000'000'000);
+    io.res.write_to(io.out, date, io.req->method == method::head, close_after);
+    offset += pr.consumed_bytes;
+    io.parser.reset();
+    io.sent_continue = false;
+    io.head_deadline_ns = 0;
+    return close_after;
+}
+
+bool server::finish_batch(connection_io& io, const parse_result& pr, std::size_t offset,
+    bool close) {
+    if (!close && pr.status == parse_status::error) {
+        ++_stats.bad_requests;
+        write_parse_error(io.out, pr.error_status, pr.error_reason);
+        close = true;
+    }
+    io.in.consume(offset);
+    if (!close && pr.status == parse_status::incomplete && pr.headers_done &&
+        io.req->expect_continue && !io.sent_continue) {
+        io.out.append("HTTP/1.1 100 Continue\r\n\r\n");
+        io.sent_continue = true;
+    }
+    return close;
+}
+
+std::int64_t server::read_timeout_ns(connection_io& io, const parse_result& pr) {
+    // A started head must finish by its deadline (slowloris); a body must keep arriving.
+    const std::int64_t now = reactor::reactor::current().now_ns();
+    if (io.head_deadline_ns == 0) {
+        io.head_deadline_ns = now + _limits.header_timeout_ns;
+    }
+    if (pr.headers_done) {
+        return _limits.body_idle_timeout_ns;
+    }
+    return std::max<std::int64_t>(io.head_deadline_ns - now, 0);
+}
+
+void server::prepare_read(connection_io& io) {
+    if (io.in.size() == 0 && io.in.capacity() > _limits.input_buffer_initial_bytes) {
+        io.in.resize_capacity(_limits.input_buffer_initial_bytes);  // after a large request
+    }
+    if (io.in.capacity() == 0) {
+        io.in.resize_capacity(_limits.input_buffer_initial_bytes);
+        io.req = std::make_unique<request>();
+    }
+    if (io.in.free_bytes() == 0) {
+        io.in.grow(_limits.input_buffer_initial_bytes, input_bytes_max(_limits.parser));
+    }
+}
+
+reactor::task<std::int32_t> server::wait_without_buffers(connection& conn, connection_io& io,
+    std::int64_t timeout_ns) {
+    // Long idle: give the buffers back and wait for the next request with a one-byte peek.
+    io.in.resize_capacity(0);
+    io.req.reset();
+    char probe = 0;
     conn.idle = true;
     conn.idle_wait = reactor::cancel_slot{};
-    if (in.capacity() > 0) {
-        const auto n = co_await reactor::recv(fd, in.free_space(), in.free_bytes())
-                           .with_timeout(std::min(release_buffers_after_ns,
-                               _limits.idle_timeout_ns))
-                           .with_cancel(conn.idle_wait);
-        if (n != -ETIMEDOUT || _limits.idle_timeout_ns <= release_buffers_after_ns) {
-            conn.idle = false;
-            if (n > 0) {
-                in.grew(static_cast<std::size_t>(n));
-            }
-            co_return n;
-        }
-        in.resize_capacity(0);
-        req.reset();
-    }
-    // Without buffers: peek one byte, then take the buffers back.
-    char probe = 0;
-    const std::int64_t left_ns = _limits.idle_timeout_ns -
-        (reactor::reactor::current().now_ns() - idle_start_ns);
-    const auto n = co_await reactor::recv(fd, &probe, 1, MSG_PEEK)
-                       .with_timeout(std::max<std::int64_t>(left_ns, 0))
+    const auto n = co_await reactor::recv(io.fd, &probe, 1, MSG_PEEK)
+                       .with_timeout(timeout_ns)
                        .with_cancel(conn.idle_wait);
     conn.idle = false;
     if (n <= 0) {
         co_return n;
     }
-    in.resize_capacity(_limits.input_buffer_initial_bytes);
-    req = std::make_unique<request>();
-    const auto m = co_await reactor::recv(fd, in.free_space(), in.free_bytes());
-    if (m > 0) {
-        in.grew(static_cast<std::size_t>(m));
-    }
+    prepare_read(io);
+    const auto m = co_await reactor::recv(io.fd, io.in.free_space(), io.in.free_bytes());
     co_return m;
+}
+
+reactor::task<void> server::answer_timeout(connection_io& io) {
+    // A head or body that never completed: answer 408 as Go does; the caller closes.
+    ++_stats.timeouts;
+    io.out.clear();
+    write_parse_error(io.out, 408, "Request Timeout");
+    co_await send_rest(io.fd, io.out, 1'000'000'000);
 }
 
 reactor::task<void> server::serve(int fd) {
     ++_stats.connections_open;
     connection conn(*this);
-    input_buffer in;
-    std::string out;
-    std::string path_scratch;
-    request_parser parser(_limits.parser);
-    std::unique_ptr<request> req;  // allocated with the input buffer
-    response res;
-    auto& r = reactor::reactor::current();
-    std::int64_t head_deadline_ns = 0;  // set when the first byte of a request arrives
-    bool keep_open = true;
-    bool sent_continue = false;
-
-    while (keep_open) {
+    connection_io io(fd, _limits.parser);
+    for (;;) {
         // Serve every complete request in the buffer (pipelining), then send once.
         std::size_t offset = 0;
         parse_result pr;
-        while (in.size() > 0) {
-            pr = parser.parse(std::span<char>(in.data() + offset, in.size() - offset), *req);
+        bool close = false;
+        while (!close && io.in.size() > offset) {
+            pr = io.parser.parse(std::span<char>(io.in.data() + offset, io.in.size() - offset),
+                *io.req);
             if (pr.status != parse_status::complete) {
                 break;
             }
             ++_stats.requests;
-            res.reset();
-            const async_handler* async = _routes.route(*req, res, path_scratch);
+            io.res.reset();
+            const async_handler* async = _routes.route(*io.req, io.res, io.path_scratch);
             if (async != nullptr) {
-                exchange ex{*req, path_scratch, res};
+                exchange ex{*io.req, io.path_scratch, io.res};
                 co_await (*async)(ex);
             }
-            const bool close_after = !req->keep_alive || _stopping;
-            const auto date = _dates.get(r.wall_ns() / 1'000'000'000);
-            res.write_to(out, date, req->method == method::head, close_after);
-            offset += pr.consumed_bytes;
-            parser.reset();
-            sent_continue = false;
-            head_deadline_ns = 0;
-            if (close_after) {
-                keep_open = false;
+            close = finish_request(io, pr, offset);
+        }
+        close = finish_batch(io, pr, offset, close);
+        if (!io.out.empty()) {
+            const auto sent = co_await reactor::send(fd, io.out.data(), io.out.size())
+                                  .with_timeout(_limits.send_timeout_ns);
+            if (sent <= 0) {
                 break;
             }
-        }
-        if (keep_open && pr.status == parse_status::error) {
-            ++_stats.bad_requests;
-            write_parse_error(out, pr.error_status, pr.error_reason);
-            keep_open = false;
-        }
-        in.consume(offset);
-        if (keep_open && pr.status == parse_status::incomplete && pr.headers_done &&
-            req->expect_continue && !sent_continue) {
-            out.append(continue_line);
-            sent_continue = true;
-        }
-        if (!out.empty()) {
-            if (!co_await send_all(fd, out, _limits.send_timeout_ns)) {
-                break;
+            if (static_cast<std::size_t>(sent) < io.out.size()) {
+                const std::string_view rest =
+                    std::string_view(io.out).substr(static_cast<std::size_t>(sent));
+                const bool ok = co_await send_rest(fd, rest, _limits.send_timeout_ns);
+                if (!ok) {
+                    break;
+                }
             }
-            out.clear();
-            if (out.capacity() > 256 * 1024) {
-                out.shrink_to_fit();
-            }
+            io.out.clear();
         }
-        if (!keep_open) {
+        const bool idle = io.in.size() == 0;
+        if (close || (_stopping && idle)) {
             break;
         }
-        const bool idle = in.size() == 0;
-        if (_stopping && idle) {
-            break;
-        }
-        if (idle && in.capacity() > _limits.input_buffer_initial_bytes) {
-            in.resize_capacity(_limits.input_buffer_initial_bytes);  // after a large request
-        }
-        if (idle) {
-            const auto waited = co_await wait_for_request(conn, fd, in, req);
-            if (waited <= 0) {
-                break;
+        std::int32_t n = 0;
+        if (!idle) {
+            prepare_read(io);
+            n = co_await reactor::recv(fd, io.in.free_space(), io.in.free_bytes())
+                    .with_timeout(read_timeout_ns(io, pr));
+            if (n == -ETIMEDOUT) {
+                co_await answer_timeout(io);
             }
-            head_deadline_ns = r.now_ns() + _limits.header_timeout_ns;
-            continue;  // parse what arrived
+        } else if (io.in.capacity() == 0) {
+            n = co_await wait_without_buffers(conn, io, _limits.idle_timeout_ns);  // new
+        } else {
+            conn.idle = true;
+            conn.idle_wait = reactor::cancel_slot{};
+            n = co_await reactor::recv(fd, io.in.free_space(), io.in.free_bytes())
+                    .with_timeout(std::min(release_buffers_after_ns, _limits.idle_timeout_ns))
+                    .with_cancel(conn.idle_wait);
+            conn.idle = false;
+            if (n == -ETIMEDOUT && _limits.idle_timeout_ns > release_buffers_after_ns) {
+                n = co_await wait_without_buffers(conn, io,
+                    _limits.idle_timeout_ns - release_buffers_after_ns);
+            }
         }
-        if (in.free_bytes() == 0) {
-            in.grow(_limits.input_buffer_initial_bytes, _limits.parser.header_bytes_max +
-                _limits.parser.body_bytes_max + _limits.parser.request_line_bytes_max + 4096);
-        }
-        // A started head must finish by its deadline; a body must keep arriving.
-        if (head_deadline_ns == 0) {
-            head_deadline_ns = r.now_ns() + _limits.header_timeout_ns;
-        }
-        const std::int64_t timeout_ns = pr.headers_done
-            ? _limits.body_idle_timeout_ns
-            : std::max<std::int64_t>(head_deadline_ns - r.now_ns(), 0);
-        const auto n = co_await reactor::recv(fd, in.free_space(), in.free_bytes())
-                           .with_timeout(timeout_ns);
         if (n <= 0) {
-            if (n == -ETIMEDOUT && in.size() > 0) {
-                ++_stats.timeouts;
-                // A head or body that never completed: answer 408 as Go does, then close.
-                out.clear();
-                write_parse_error(out, 408, "Request Timeout");
-                co_await send_all(fd, out, 1'000'000'000);
-            }
             break;
         }
-        in.grew(static_cast<std::size_t>(n));
+        io.in.grew(static_cast<std::size_t>(n));
     }
     co_await reactor::close_fd(fd);
     --_stats.connections_open;

@@ -313,3 +313,16 @@ TEST_CASE("the epoll engine serves the same answers", "[integration][epoll]") {
     REQUIRE(status_of(c.read_response()) == 200);
     REQUIRE(status_of(c.read_response()) == 200);
 }
+
+TEST_CASE("a keep-alive connection idle past the buffer release still serves",
+    "[integration][slow]") {
+    // After 5 s idle the connection gives its buffers back and waits with a peek.
+    etcd_server srv;
+    REQUIRE(srv.wait_ready());
+    connection c(srv.client_port, 10000);
+    REQUIRE(c.send_all("GET /health HTTP/1.1\r\nHost: a\r\n\r\n"));
+    REQUIRE(status_of(c.read_response()) == 200);
+    std::this_thread::sleep_for(6s);
+    REQUIRE(c.send_all("GET /version HTTP/1.1\r\nHost: a\r\n\r\n"));
+    REQUIRE(status_of(c.read_response()) == 200);
+}

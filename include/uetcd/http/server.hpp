@@ -42,7 +42,7 @@ struct server_stats {
 };
 
 class connection;
-class input_buffer;
+struct connection_io;
 
 class server {
 public:
@@ -63,9 +63,16 @@ private:
     friend class connection;
     reactor::task<void> accept_loop(int listen_fd);
     reactor::task<void> serve(int fd);
-    // Waits for the first bytes of the next request on an idle connection.
-    reactor::task<std::int32_t> wait_for_request(connection& conn, int fd, input_buffer& in,
-        std::unique_ptr<request>& req);
+    // The synchronous steps of serve(), kept out of the coroutine.
+    bool finish_request(connection_io& io, const parse_result& pr, std::size_t& offset);
+    bool finish_batch(connection_io& io, const parse_result& pr, std::size_t offset,
+        bool close);
+    std::int64_t read_timeout_ns(connection_io& io, const parse_result& pr);
+    void prepare_read(connection_io& io);
+    // A connection idle for long (or new) waits for its next request without buffers.
+    reactor::task<std::int32_t> wait_without_buffers(connection& conn, connection_io& io,
+        std::int64_t timeout_ns);
+    reactor::task<void> answer_timeout(connection_io& io);
 
     const router& _routes;
     server_limits _limits;
