@@ -9,6 +9,8 @@ Case lines:  REQ <METHOD> <path?query>   one /v2/keys request (or STATS)
              SLEEP <seconds> / EXPIRE    time passes; the test applies expire(now) there
              REPEAT <n> <METHOD> <path?query>   n requests, answers not recorded
 Answer lines: RES <status> <X-Etcd-Index> <body>;  "expiration" values become "<T>".
+Each directive line gets " @<ms>": when it was sent, in ms since the first one, so the test
+can give the tree the same clock (ttl values) and run SYNC every 500 ms as etcd's leader.
 """
 import os, re, shutil, signal, socket, subprocess, sys, tempfile, threading, time
 import http.client
@@ -72,11 +74,13 @@ def main():
                 break
             except OSError:
                 time.sleep(0.1)
+        start = time.time()
         for raw in open(os.path.join(HERE, "etcd_cases.txt")):
             line = raw.rstrip("\n")
-            out.append(line)
             if not line or line.startswith("#"):
+                out.append(line)
                 continue
+            out.append(f"{line} @{int((time.time() - start) * 1000)}")
             words = line.split(" ")
             if words[0] == "REQ":
                 try:
