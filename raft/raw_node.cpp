@@ -80,7 +80,8 @@ conf_state raw_node::apply_conf_change(const conf_change& cc) {
 bool raw_node::has_ready() const {
     const raft_log& log = _raft.log();
     const hard_state hs = _raft.hard();
-    return _raft.append_pending() || _raft.soft() != _prev_soft || (!hs.empty() && hs != _prev_hard) ||
+    return _raft.append_pending() || _raft.soft() != _prev_soft ||
+           (!hs.empty() && hs != _prev_hard) ||
            log.unstable_snapshot().has_value() || !_raft.msgs.empty() ||
            log.has_unstable_entries() || log.has_next_entries() ||
            !_raft.read_states.empty();

@@ -37,9 +37,11 @@ std::size_t nodes_for(const cli& c, std::uint64_t seed) {
 }
 
 void format_replay(const cli& c, std::uint64_t seed) {
-    std::snprintf(g_replay, sizeof g_replay, "uetcd-raft-sim --seed=%llu --nodes=%zu --steps=%llu%s",
+    std::snprintf(g_replay, sizeof g_replay,
+        "uetcd-raft-sim --seed=%llu --nodes=%zu --steps=%llu%s",
         static_cast<unsigned long long>(seed), nodes_for(c, seed),
-        static_cast<unsigned long long>(c.steps), c.break_commit_rule ? " --break-commit-rule" : "");
+        static_cast<unsigned long long>(c.steps),
+        c.break_commit_rule ? " --break-commit-rule" : "");
 }
 
 bool parse(int argc, char** argv, cli& c) {

@@ -29,7 +29,7 @@ enum class raft_error : std::uint8_t {
     snapshot_out_of_date,              // ErrSnapOutOfDate
     snapshot_temporarily_unavailable,  // ErrSnapshotTemporarilyUnavailable
     proposal_dropped,                  // ErrProposalDropped: no leader, transfer, forwarding off
-    step_local_message,                // ErrStepLocalMsg: a local-only type arrived from the network
+    step_local_message,                // ErrStepLocalMsg: a local-only type from the network
     step_peer_not_found,               // ErrStepPeerNotFound: response from an unknown member
     conf_change_pending,               // a configuration change is already in flight
 };

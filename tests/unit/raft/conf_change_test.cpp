@@ -70,10 +70,10 @@ TEST_CASE("conf change: a second change forwarded while one is pending becomes e
     message prop;
     prop.type = message_type::msg_prop;
     prop.from = 1;
-    prop.entries.push_back(
-        entry{0, 0, entry_type::conf_change, encode(conf_change{1, conf_change_type::add_node, 4, {}})});
-    prop.entries.push_back(
-        entry{0, 0, entry_type::conf_change, encode(conf_change{2, conf_change_type::add_node, 5, {}})});
+    for (node_id id : {4U, 5U}) {
+        const conf_change cc{id, conf_change_type::add_node, id, {}};
+        prop.entries.push_back(entry{0, 0, entry_type::conf_change, encode(cc)});
+    }
     REQUIRE(net.core(1).step(prop).ok());
     net.stabilize();
     CHECK(net.core(1).voters() == std::vector<node_id>{1, 2, 3, 4});
