@@ -207,8 +207,14 @@ void simulator::faults() {
     // A leader that crashes soon after winning leaves entries of its term on a minority:
     // the raw material of Raft's Figure 8, which the commit rule (§5.4.2) must survive.
     for (sim_node& n : _nodes) {
-        if (n.up && n.rn->core().state() == role::leader && _rng.chance(_leader_crash_per_mille)) {
+        if (!n.up || n.rn->core().state() != role::leader) {
+            continue;
+        }
+        if (_rng.chance(_leader_crash_per_mille)) {
             crash(n);
+        } else if (_rng.chance(5)) {
+            n.rn->transfer_leader(1 + _rng.below(_nodes.size()));
+            log("transfer leader", n.id);
         }
     }
     if (_rng.chance(10)) {
@@ -266,6 +272,10 @@ void simulator::deliver() {
         if (!target.up || cut) {
             if (m.type == message_type::msg_snap && source.up) {
                 source.rn->report_snapshot(m.to, true);
+            }
+            // Sometimes the transport notices (a refused connection) and says so.
+            if (source.up && _rng.chance(300)) {
+                source.rn->report_unreachable(m.to);
             }
             continue;
         }
