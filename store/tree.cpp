@@ -575,6 +575,41 @@ stats tree::current_stats() const noexcept {
     return s;
 }
 
+void tree::assert_invariants() const {
+    std::size_t nodes = 0;
+    std::size_t ttl_nodes = 0;
+    const auto visit = [&](const auto& self, const node& n) -> void {
+        nodes++;
+        UETCD_ASSERT(n.created_index <= _current_index);
+        UETCD_ASSERT(n.modified_index <= _current_index);
+        UETCD_ASSERT(n.dir || n.child_count == 0);
+        if (!n.is_permanent()) {
+            ttl_nodes++;
+            UETCD_ASSERT(n.heap_slot < _ttl_heap.size());
+            UETCD_ASSERT(_ttl_heap[n.heap_slot] == &n);
+        } else {
+            UETCD_ASSERT(n.heap_slot == no_heap_slot);
+        }
+        std::size_t children = 0;
+        for_each_child(n, [&](const node* child) {
+            children++;
+            UETCD_ASSERT(child->parent == &n);
+            UETCD_ASSERT(find_child(n, child->name()) == child);
+            self(self, *child);
+        });
+        UETCD_ASSERT(children == n.child_count);
+        UETCD_ASSERT(n.capacity() == 0 || n.child_count * 4 <= n.capacity() * 3);
+    };
+    UETCD_ASSERT(_root->parent == nullptr);
+    visit(visit, *_root);
+    UETCD_ASSERT(nodes == _node_count);
+    UETCD_ASSERT(ttl_nodes == _ttl_heap.size());
+    for (std::size_t i = 1; i < _ttl_heap.size(); ++i) {
+        UETCD_ASSERT(!heap_less(_ttl_heap[i], _ttl_heap[(i - 1) / 2]));
+    }
+    UETCD_ASSERT(_hub.history().last_index() <= _current_index);
+}
+
 // The TTL heap: a binary min-heap of node pointers; node::heap_slot tracks each position so
 // removal and re-keying are O(log n).
 void tree::heap_push(node* n) {

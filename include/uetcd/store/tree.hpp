@@ -93,6 +93,11 @@ public:
 
     std::size_t node_count() const noexcept { return _node_count; }
 
+    // O(n) check of every structural invariant (parent links, child tables, counts, the TTL
+    // heap, indexes); aborts through UETCD_ASSERT on the first broken one. For tests and the
+    // simulator, not for the request path.
+    void assert_invariants() const;
+
 private:
     friend struct tree_access;  // store/*.cpp internals (snapshot, helpers)
 

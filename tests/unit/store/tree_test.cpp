@@ -6,6 +6,7 @@
 #include <map>
 
 #include "store_test_support.hpp"
+#include "uetcd/store/snapshot.hpp"
 
 using namespace store_test;
 
@@ -196,4 +197,60 @@ TEST_CASE("tree: paths are cleaned as Go's path.Clean does", "[store][tree]") {
     for (const auto& [input, expected] : rows) {
         CHECK(clean_path(input) == expected);
     }
+}
+
+TEST_CASE("tree: random operations keep every invariant and survive snapshots",
+    "[store][tree][random]") {
+    tree t;
+    std::uint64_t seed = 2024;
+    const auto next = [&](std::uint64_t bound) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        return (seed >> 33) % bound;
+    };
+    const std::string names[] = {"a", "b", "_h", "c"};
+    time_ns now_ns = t0_ns;
+    for (int step = 0; step < 4000; ++step) {
+        std::string path = "/1";
+        for (std::uint64_t depth = 1 + next(3); depth > 0; --depth) {
+            path += "/" + names[next(4)];
+        }
+        const std::string value = std::to_string(next(3));
+        const ttl_options ttl = next(3) == 0 ? ttl_at(now_ns + static_cast<time_ns>(next(5)) *
+                                                                  second_ns)
+                                             : ttl_options{};
+        const std::uint64_t before = t.index();
+        bool ok = false;
+        switch (next(8)) {
+        case 0: ok = static_cast<bool>(t.set(path, next(4) == 0, value, ttl, now_ns)); break;
+        case 1: ok = static_cast<bool>(t.create(path, next(4) == 0, value, next(2) == 0, ttl,
+                         now_ns));
+            break;
+        case 2: ok = static_cast<bool>(t.update(path, next(2) == 0 ? "" : value, ttl, now_ns));
+            break;
+        case 3: ok = static_cast<bool>(t.compare_and_swap(path, value, next(2) * before, "x",
+                         ttl, now_ns));
+            break;
+        case 4: ok = static_cast<bool>(t.remove(path, next(2) == 0, next(2) == 0, now_ns)); break;
+        case 5: ok = static_cast<bool>(t.compare_and_delete(path, value, 0, now_ns)); break;
+        case 6: (void)t.watch(path, next(2) == 0, next(2) == 0, 0, 0); break;
+        default:
+            now_ns += second_ns;
+            t.expire(now_ns);
+            break;
+        }
+        CHECK(t.index() >= before);
+        if (ok) {
+            CHECK(t.index() == before + 1);
+        }
+        t.assert_invariants();
+        std::vector<notification> drained;
+        t.hub().take_notifications(drained);
+        if (step % 500 == 0) {
+            auto recovered = recover_snapshot(save_snapshot(t));
+            REQUIRE(recovered);
+            recovered.value().assert_invariants();
+            CHECK(save_snapshot(recovered.value()) == save_snapshot(t));
+        }
+    }
+    CHECK(t.index() > 1000);
 }
