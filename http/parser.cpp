@@ -292,20 +292,36 @@ parse_result request_parser::parse(std::span<char> data, request& out) {
     return result();
 }
 
+request_parser::step request_parser::scan_method(const char* bytes, std::size_t end,
+    bool line_complete) noexcept {
+    // Reject a request that cannot become valid at once, instead of waiting for a line end
+    // that a TLS ClientHello or binary garbage may never send: every byte before the first
+    // space must be a method token character. Runs on the bytes as they arrive and once
+    // more when the line is complete, before any other check of the line, so a request
+    // gets the same answer however its bytes are split.
+    std::size_t i = _method_scan_offset;
+    for (; i < end && !_method_done; ++i) {
+        const auto c = static_cast<unsigned char>(bytes[i]);
+        if (c == ' ') {
+            if (i == 0) {
+                return fail(400, "malformed request line");
+            }
+            _method_done = true;
+        } else if (c == '\r' && i + 1 == end && !line_complete) {
+            break;  // maybe the CR of a line end whose LF has not arrived: decide then
+        } else if (!is_token(c)) {
+            return fail(400, "invalid method");
+        }
+    }
+    _method_scan_offset = i;
+    return step::more;
+}
+
 request_parser::step request_parser::head_incomplete(std::span<char> data) noexcept {
     const std::size_t size_bytes = data.size();
-    if (_request_line_end_offset == 0) {
-        // Reject a request that cannot become valid at once, instead of waiting for a line
-        // end that a TLS ClientHello or binary garbage may never send: every byte before
-        // the first space must be a method token character.
-        for (std::size_t i = _scan_offset; i < size_bytes && !_method_done; ++i) {
-            const auto c = static_cast<unsigned char>(data[i]);
-            if (c == ' ' && i > 0) {
-                _method_done = true;
-            } else if (!is_token(c)) {
-                return fail(400, "malformed HTTP request");
-            }
-        }
+    if (_request_line_end_offset == 0 &&
+        scan_method(data.data(), size_bytes, false) == step::failed) {
+        return step::failed;
     }
     _scan_offset = size_bytes;
     if (_request_line_end_offset == 0) {
@@ -342,6 +358,9 @@ request_parser::step request_parser::parse_head(std::span<char> data, request& o
         std::string_view line(bytes + _line_offset, line_end - _line_offset);
         _line_offset = _scan_offset = newline_offset + 1;
         if (_request_line_end_offset == 0) {
+            if (scan_method(bytes, line_end, true) == step::failed) {
+                return step::failed;
+            }
             if (line.size() > _limits.request_line_bytes_max) {
                 return fail(414, "request line too long");
             }
@@ -366,16 +385,20 @@ request_parser::step request_parser::parse_head(std::span<char> data, request& o
 
 request_parser::step request_parser::parse_request_line(
     std::string_view line, request& out) noexcept {
-    std::size_t method_end = line.find(' ');
-    if (method_end == std::string_view::npos || method_end == 0) {
+    // The method's characters are checked before the line's shape, in the order
+    // head_incomplete() checks them while the line is still arriving, so a request gets
+    // the same answer however its bytes are split.
+    std::size_t method_end = 0;
+    while (method_end < line.size() && line[method_end] != ' ') {
+        if (!is_token(static_cast<unsigned char>(line[method_end]))) {
+            return fail(400, "invalid method");
+        }
+        ++method_end;
+    }
+    if (method_end == line.size() || method_end == 0) {
         return fail(400, "malformed request line");
     }
     std::string_view method_text = line.substr(0, method_end);
-    for (char c : method_text) {
-        if (!is_token(static_cast<unsigned char>(c))) {
-            return fail(400, "invalid method");
-        }
-    }
     std::string_view rest = line.substr(method_end + 1);
     std::size_t target_end = rest.find(' ');
     if (target_end == std::string_view::npos) {

@@ -82,6 +82,7 @@ private:
     void attach(std::span<char> data, request& out) noexcept;
     step parse_head(std::span<char> data, request& out) noexcept;
     step head_incomplete(std::span<char> data) noexcept;
+    step scan_method(const char* bytes, std::size_t end, bool line_complete) noexcept;
     step parse_request_line(std::string_view line, request& out) noexcept;
     step parse_version(std::string_view version, request& out) noexcept;
     step parse_target(std::string_view target, request& out) noexcept;
@@ -116,6 +117,7 @@ private:
     std::uint32_t _transfer_encoding_count = 0;
     bool _headers_done = false;
     bool _method_done = false;  // the first space of the request line was seen
+    std::size_t _method_scan_offset = 0;  // next request-line byte scan_method() checks
     bool _host_malformed = false;
     bool _has_content_length = false;
     bool _chunked = false;

@@ -374,7 +374,7 @@ TEST_CASE("parser: bytes that cannot start a request fail before any line end ar
     "[http]") {
     // A TLS ClientHello or binary garbage may never send '\n': answer at once.
     const std::vector<std::string> prefixes = {std::string("\x16\x03\x01\x02\x00", 5),
-        std::string("\x00\x01", 2), "GE(", " GET", "\r"};
+        std::string("\x00\x01", 2), "GE(", " GET", "\rX"};
     for (const auto& raw : prefixes) {
         std::vector<char> buffer(raw.begin(), raw.end());
         request_parser parser;
@@ -383,11 +383,13 @@ TEST_CASE("parser: bytes that cannot start a request fail before any line end ar
         CHECK(r.status == parse_status::error);
         CHECK(r.error_status == 400);
     }
-    std::string partial = "GET /still-coming";
-    std::vector<char> buffer(partial.begin(), partial.end());
-    request_parser parser;
-    request req;
-    REQUIRE(parser.parse(buffer, req).status == parse_status::incomplete);
+    // A CR may be the start of a line end: the parser waits for the next byte.
+    for (const std::string partial : {"GET /still-coming", "GET\r", "\r"}) {
+        std::vector<char> buffer(partial.begin(), partial.end());
+        request_parser parser;
+        request req;
+        REQUIRE(parser.parse(buffer, req).status == parse_status::incomplete);
+    }
 }
 
 TEST_CASE("parser: an error is sticky until reset", "[http]") {
