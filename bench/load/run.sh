@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# End-to-end load benchmark: uetcd against the real etcd 3.4 and against nginx, in one run on
-# one machine. It starts the three servers on loopback (free ports, temporary data dirs), loads
-# them one at a time with wrk (the others sit idle so they do not compete for the cores), and
-# prints one table per test with req/s, p50, p99 and the uetcd/etcd and uetcd/nginx ratios.
-# nginx answers every path with a fixed body of the size and content type of etcd's /version
-# answer: it is the "how fast can this machine serve a tiny HTTP response" ceiling.
+# End-to-end load benchmark: uetcd (once per I/O engine: uetcd-uring, uetcd-epoll) against the
+# real etcd 3.4 and against nginx, in one run on one machine. It starts the servers on loopback
+# (free ports, temporary data dirs), loads them one at a time with wrk (the others sit idle so
+# they do not compete for the cores), and prints per test a table at CONNECTIONS connections and
+# one at a single connection, with req/s, p50, p99 and the ratios of each uetcd engine over etcd
+# and nginx, and of uring over epoll. nginx answers every path with a fixed body of the size and
+# content type of etcd's /version answer: the "how fast can this machine serve a tiny HTTP
+# response" ceiling.
 #
 # Usage: bash bench/load/run.sh BUILD_DIR [TESTS...]     (`make bench` runs it after installing
 # wrk and nginx-light). Tests: see TEST_TABLE below. Environment: DURATION (10s), CONNECTIONS
-# (64), WRK_THREADS (2), NGINX_WORKERS (1), UETCD_CORES (unset: uetcd's default). See README.md.
+# (64), WRK_THREADS (2), NGINX_WORKERS (1), UETCD_CORES (unset: uetcd's default), UETCD_ENGINES
+# ("uring epoll"), ONE_CONN (1: also measure one connection). See README.md.
 #
 # It installs nothing. It writes only into a mktemp -d directory (removed on exit) and the
 # results file bench/load/results/<timestamp>.tsv (gitignored).
@@ -21,6 +24,8 @@ readonly CONNECTIONS=${CONNECTIONS:-64}
 readonly WRK_THREADS=${WRK_THREADS:-2}
 readonly NGINX_WORKERS=${NGINX_WORKERS:-1}
 readonly UETCD_CORES=${UETCD_CORES:-}
+readonly UETCD_ENGINES=${UETCD_ENGINES-uring epoll}
+readonly ONE_CONN=${ONE_CONN:-1}
 readonly ETCD_BIN=/usr/bin/etcd
 readonly WARMUP=1s
 readonly READY_TRIES=75          # x 0.2 s: a server gets 15 s to answer /version
@@ -42,13 +47,15 @@ readonly TEST_TABLE=(
     "qget|GET|/v2/keys/bench/k?quorum=true|-|setup_key"
 )
 readonly DEFAULT_TESTS=(version health get put qget)
-readonly SERVERS=(uetcd etcd nginx)
+SERVERS=()            # uetcd-<engine> for each of UETCD_ENGINES, then etcd and nginx (see main)
+MODES=(many)          # many: CONNECTIONS connections; one: a single connection (ONE_CONN=1)
 
 TMP_DIR=""
 declare -A PID=()     # server -> pid of the process we started
 declare -A BASE=()    # server -> http://127.0.0.1:port, only for servers that answer
 declare -A DOWN=()    # server -> why it is not running
-declare -A RESULT=()  # test/server -> "status rps p50_ms p99_ms non2xx socket_errors"
+declare -A RESULT=()  # mode/test/server -> "status rps p50_ms p99_ms non2xx socket_errors"
+declare -A NOTE=()    # mode/test/server -> why it was not measured, or what went wrong
 USED_PORTS=" "
 
 say() { printf '%s\n' "$*"; }
@@ -58,6 +65,7 @@ usage() {
     say "usage: bash bench/load/run.sh BUILD_DIR [TESTS...]"
     say "tests: ${DEFAULT_TESTS[*]} (default: all)"
     say "env: DURATION=10s CONNECTIONS=64 WRK_THREADS=2 NGINX_WORKERS=1 UETCD_CORES="
+    say "     UETCD_ENGINES=\"uring epoll\" ONE_CONN=1"
 }
 
 # Stops every server we started (TERM, then KILL after a bounded wait) and removes the temp dir.
@@ -146,8 +154,32 @@ machine_line() {
     printf 'machine: nproc=%s kernel=%s cpu="%s" wrk=%s etcd=%s nginx=%s commit=%s\n' \
         "$(nproc)" "$(uname -r)" "${cpu:-unknown}" "$(version_of wrk)" "$(version_of etcd)" \
         "$(version_of nginx)" "$commit"
+    engine_lines
     printf 'load: wrk -t %s -c %s -d %s --latency, %s warm-up, one server under load at a time\n' \
         "$WRK_THREADS" "$CONNECTIONS" "$DURATION" "$WARMUP"
+    if ((ONE_CONN)); then
+        printf 'load: then wrk -t 1 -c 1 -d %s --latency on the same URL (1 connection)\n' \
+            "$DURATION"
+    fi
+}
+
+# engine_lines: what each started uetcd logged about its I/O engine (for io_uring: the kernel
+# features it found), so a run says which engine and features it measured.
+engine_lines() {
+    local server log line want
+    for server in "${SERVERS[@]}"; do
+        [[ $server == uetcd-* ]] || continue
+        log="$TMP_DIR/$server.log"
+        want="using ${server#uetcd-}"
+        [[ $server == uetcd-uring ]] && want="using io_uring"
+        [[ $server == uetcd-auto ]] && want="using "
+        line=$(grep -m 1 -F -- "$want" "$log" 2>/dev/null || true)
+        if [[ -n $line ]]; then
+            printf '%s: %s\n' "$server" "${line#*etcdmain: }"
+        else
+            printf '%s: no "%s" line in its log\n' "$server" "$want"
+        fi
+    done
 }
 
 # wait_ready NAME URL: polls URL/version until it answers 200 or the process dies (bounded).
@@ -193,19 +225,21 @@ etcd_flags() {
         --initial-cluster "$1=$p"
 }
 
+# start_uetcd BUILD_DIR ENGINE: one uetcd (server name uetcd-ENGINE) with its own data dir.
 start_uetcd() {
-    local bin="$1/etcd" port flags=()
+    local bin="$1/etcd" name="uetcd-$2" port flags=()
     if [[ ! -x $bin ]]; then
-        DOWN[uetcd]="no binary at $bin"
-        say "NOT STARTED: uetcd: no executable at $bin (build it first); going on without it"
+        DOWN[$name]="no binary at $bin"
+        say "NOT STARTED: $name: no executable at $bin (build it first); going on without it"
         return 0
     fi
     port=$(pick_port)
-    mapfile -t flags < <(etcd_flags bench "$TMP_DIR/uetcd" "$port" "$(pick_port)")
+    mapfile -t flags < <(etcd_flags bench "$TMP_DIR/$name" "$port" "$(pick_port)")
+    flags+=(--io-engine "$2")
     if [[ -n $UETCD_CORES ]]; then
         flags+=(--cores "$UETCD_CORES")
     fi
-    launch uetcd "$port" "$TMP_DIR/uetcd.log" "$bin" "${flags[@]}"
+    launch "$name" "$port" "$TMP_DIR/$name.log" "$bin" "${flags[@]}"
 }
 
 start_etcd() {
@@ -327,44 +361,60 @@ parse_wrk() {
     '
 }
 
-declare -A NOTE=()    # test/server -> why it was not measured, or what went wrong
+# not_measured TEST SERVER STATUS NOTE: the same verdict for every mode.
+not_measured() {
+    local mode
+    for mode in "${MODES[@]}"; do
+        RESULT[$mode/$1/$2]="$3 - - - - -"
+        NOTE[$mode/$1/$2]=$4
+    done
+}
 
-# measure TEST SERVER: checks the endpoint, warms up, runs wrk, stores the parsed result.
+# run_wrk MODE TEST SERVER URL LUA THREADS CONNS: one measured wrk run, parsed and stored.
+run_wrk() {
+    local key="$1/$2/$3" url=$4 lua=$5 out rc=0 secs rps p50 p99 non2xx sock status=ok
+    local args=(-t "$6" -c "$7" --latency -d "$DURATION")
+    [[ $lua == - ]] || args+=(-s "$SCRIPT_DIR/$lua")
+    secs=$(duration_s "$DURATION")
+    out=$(timeout -k 5 "$((secs + 30))" wrk "${args[@]}" "$url" 2>&1) || rc=$?
+    read -r rps p50 p99 non2xx sock < <(parse_wrk <<<"$out")
+    if ((non2xx + sock > 0)); then
+        status=ERRORS
+        NOTE[$key]="non-2xx=$non2xx socket-errors=$sock"
+    fi
+    if ((rc != 0)) || [[ $rps == 0.0 ]]; then
+        status=FAILED
+        NOTE[$key]="wrk exit $rc: $(tail -n 1 <<<"$out")"
+    fi
+    RESULT[$key]="$status $rps $p50 $p99 $non2xx $sock"
+}
+
+# measure TEST SERVER: checks the endpoint, warms up, then runs wrk at CONNECTIONS connections
+# and (ONE_CONN=1) at one connection; stores the parsed results.
 measure() {
-    local test=$1 server=$2 method path lua setup url code rc=0 out secs
-    local rps p50 p99 non2xx sock status=ok args=()
+    local test=$1 server=$2 method path lua setup url code
     method=$(test_field "$test" 1)
     path=$(test_field "$test" 2)
     lua=$(test_field "$test" 3)
     setup=$(test_field "$test" 4)
     if [[ -z ${BASE[$server]:-} ]]; then
-        RESULT[$test/$server]="down - - - - -"
-        NOTE[$test/$server]=${DOWN[$server]:-not running}
+        not_measured "$test" "$server" down "${DOWN[$server]:-not running}"
         return 0
     fi
     url="${BASE[$server]}$path"
     [[ $setup == - ]] || "$setup" "${BASE[$server]}"
     code=$(http_status "$method" "$url")
     if [[ $code != 2?? ]]; then
-        RESULT[$test/$server]="n/a - - - - -"
-        NOTE[$test/$server]="$method $path answers HTTP $code"
+        not_measured "$test" "$server" n/a "$method $path answers HTTP $code"
         return 0
     fi
-    args=(-t "$WRK_THREADS" -c "$CONNECTIONS" --latency)
-    [[ $lua == - ]] || args+=(-s "$SCRIPT_DIR/$lua")
-    wrk "${args[@]}" -d "$WARMUP" "$url" >/dev/null 2>&1 || true
-    secs=$(duration_s "$DURATION")
-    out=$(timeout -k 5 "$((secs + 30))" wrk "${args[@]}" -d "$DURATION" "$url" 2>&1) || rc=$?
-    read -r rps p50 p99 non2xx sock < <(parse_wrk <<<"$out")
-    if ((non2xx + sock > 0)); then
-        status=ERRORS
-        NOTE[$test/$server]="non-2xx=$non2xx socket-errors=$sock"
+    local warm=(-t "$WRK_THREADS" -c "$CONNECTIONS" -d "$WARMUP")
+    [[ $lua == - ]] || warm+=(-s "$SCRIPT_DIR/$lua")
+    wrk "${warm[@]}" "$url" >/dev/null 2>&1 || true
+    run_wrk many "$test" "$server" "$url" "$lua" "$WRK_THREADS" "$CONNECTIONS"
+    if ((ONE_CONN)); then
+        run_wrk one "$test" "$server" "$url" "$lua" 1 1
     fi
-    if ((rc != 0)) || [[ $rps == 0.0 ]]; then
-        status=FAILED
-        NOTE[$test/$server]="wrk exit $rc: $(tail -n 1 <<<"$out")"
-    fi
-    RESULT[$test/$server]="$status $rps $p50 $p99 $non2xx $sock"
 }
 
 # ratio A B: A/B with two decimals, or - when either is not a number.
@@ -378,8 +428,8 @@ times_str() {
     if [[ $1 == - ]]; then printf -- "-\n"; else printf "%sx\n" "$1"; fi
 }
 
-# ratio_fields TEST A B: "rps_ratio p50_ratio p99_ratio" of server A over server B (measured
-# runs only, with or without errors).
+# ratio_fields KEY_PREFIX A B: "rps_ratio p50_ratio p99_ratio" of server A over server B, from
+# RESULT[KEY_PREFIX/A] and RESULT[KEY_PREFIX/B] (measured runs only, with or without errors).
 ratio_fields() {
     local sa ra pa qa sb rb pb qb rest
     read -r sa ra pa qa rest <<<"${RESULT[$1/$2]}"
@@ -391,25 +441,87 @@ ratio_fields() {
     printf '%s %s %s\n' "$(ratio "$ra" "$rb")" "$(ratio "$pa" "$pb")" "$(ratio "$qa" "$qb")"
 }
 
-# report TEST TSV: prints the test's table and appends its rows to the TSV file.
+# ratio_pairs: "A/B" server pairs to compare: each uetcd engine over etcd and over nginx, then
+# uring over epoll when both run.
+ratio_pairs() {
+    local server pairs=()
+    for server in "${SERVERS[@]}"; do
+        [[ $server == uetcd-* ]] && pairs+=("$server/etcd" "$server/nginx")
+    done
+    if [[ " ${SERVERS[*]} " == *" uetcd-uring "* && " ${SERVERS[*]} " == *" uetcd-epoll "* ]]; then
+        pairs+=(uetcd-uring/uetcd-epoll)
+    fi
+    printf '%s\n' "${pairs[@]}"
+}
+
+# pair_label A/B: the ratio row's label, "uetcd-" dropped: uring/etcd, uring/epoll, ...
+pair_label() {
+    local a=${1%/*} b=${1#*/}
+    printf '%s/%s\n' "${a#uetcd-}" "${b#uetcd-}"
+}
+
+# report MODE TEST TSV: prints the test's table for MODE and appends its rows to the TSV file.
 report() {
-    local test=$1 tsv=$2 server status rps p50 p99 non2xx sock note pair r1 r2 r3
+    local mode=$1 test=$2 tsv=$3 server status rps p50 p99 non2xx sock note pair r1 r2 r3 conns
+    conns=$CONNECTIONS
+    [[ $mode == one ]] && conns=1
     say ""
-    say "== $test: $(test_field "$test" 1) $(test_field "$test" 2)"
+    if [[ $mode == many ]]; then
+        say "== $test: $(test_field "$test" 1) $(test_field "$test" 2)  ($conns connections)"
+    else
+        say "-- $test: 1 connection"
+    fi
     printf '%-12s %11s %10s %10s  %s\n' server req/s "p50 ms" "p99 ms" status
     for server in "${SERVERS[@]}"; do
-        read -r status rps p50 p99 non2xx sock <<<"${RESULT[$test/$server]}"
-        note=${NOTE[$test/$server]:-}
+        read -r status rps p50 p99 non2xx sock <<<"${RESULT[$mode/$test/$server]}"
+        note=${NOTE[$mode/$test/$server]:-}
         printf '%-12s %11s %10s %10s  %s\n' "$server" "$rps" "$p50" "$p99" \
             "$status${note:+ ($note)}"
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$test" "$server" "$status" "$rps" \
-            "$p50" "$p99" "$non2xx" "$sock" "$note" >>"$tsv"
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$test" "$conns" "$server" \
+            "$status" "$rps" "$p50" "$p99" "$non2xx" "$sock" "$note" >>"$tsv"
     done
-    for pair in uetcd/etcd uetcd/nginx; do
-        read -r r1 r2 r3 < <(ratio_fields "$test" "${pair%/*}" "${pair#*/}")
-        printf "%-12s %11s %10s %10s  %s\n" "$pair" "$(times_str "$r1")" "$(times_str "$r2")" \
-            "$(times_str "$r3")" ratio
-        printf '%s\t%s\tratio\t%s\t%s\t%s\t-\t-\t\n' "$test" "$pair" "$r1" "$r2" "$r3" >>"$tsv"
+    while IFS= read -r pair; do
+        read -r r1 r2 r3 < <(ratio_fields "$mode/$test" "${pair%/*}" "${pair#*/}")
+        printf "%-12s %11s %10s %10s  %s\n" "$(pair_label "$pair")" "$(times_str "$r1")" \
+            "$(times_str "$r2")" "$(times_str "$r3")" ratio
+        printf '%s\t%s\t%s\tratio\t%s\t%s\t%s\t-\t-\t\n' "$test" "$conns" \
+            "$(pair_label "$pair")" "$r1" "$r2" "$r3" >>"$tsv"
+    done < <(ratio_pairs)
+}
+
+# cell MODE/TEST/SERVER FIELD: one figure of a result (FIELD 1 req/s, 2 p50, 3 p99) for the
+# summary: the figure if measured ("!" appended if the run had errors), else its status.
+cell() {
+    local fields
+    read -r -a fields <<<"${RESULT[$1]}"
+    case ${fields[0]} in
+        ok) printf '%s\n' "${fields[$2]}" ;;
+        ERRORS) printf '%s!\n' "${fields[$2]}" ;;
+        *) printf '%s\n' "${fields[0]}" ;;
+    esac
+}
+
+# summary TESTS...: every server side by side, one line per test and figure: req/s at
+# CONNECTIONS connections and (ONE_CONN=1) p50 at one connection.
+summary() {
+    local test server row
+    say ""
+    say "== summary (! = run had errors, do not quote)"
+    row=$(printf '%-8s %-12s' test figure)
+    for server in "${SERVERS[@]}"; do row+=$(printf ' %12s' "$server"); done
+    say "$row"
+    for test in "$@"; do
+        row=$(printf '%-8s %-12s' "$test" "req/s @$CONNECTIONS")
+        for server in "${SERVERS[@]}"; do
+            row+=$(printf ' %12s' "$(cell "many/$test/$server" 1)")
+        done
+        say "$row"
+        ((ONE_CONN)) || continue
+        row=$(printf '%-8s %-12s' "$test" "p50 ms @1")
+        for server in "${SERVERS[@]}"; do
+            row+=$(printf ' %12s' "$(cell "one/$test/$server" 2)")
+        done
+        say "$row"
     done
 }
 
@@ -420,10 +532,17 @@ check_env() {
     [[ -z $UETCD_CORES || $UETCD_CORES =~ ^[0-9]+$ ]] || die "UETCD_CORES must be a number"
     [[ $DURATION =~ ^[0-9]+[smh]?$ ]] || die "DURATION must look like 10s, 2m or 10"
     ((CONNECTIONS >= WRK_THREADS && WRK_THREADS > 0)) || die "need CONNECTIONS >= WRK_THREADS > 0"
+    [[ $ONE_CONN == [01] ]] || die "ONE_CONN must be 0 or 1, not '$ONE_CONN'"
+    local engine seen=" "
+    for engine in $UETCD_ENGINES; do
+        [[ $engine =~ ^(uring|epoll|auto)$ ]] || die "UETCD_ENGINES: unknown engine '$engine'"
+        [[ $seen == *" $engine "* ]] && die "UETCD_ENGINES: '$engine' given twice"
+        seen+="$engine "
+    done
 }
 
 main() {
-    local build_dir test server line tests=() stamp tsv header
+    local build_dir test server line tests=() stamp tsv header engine mode
     if (($# < 1)); then
         usage >&2
         exit 2
@@ -438,29 +557,41 @@ main() {
     done
     check_env
     check_tools
+    for engine in $UETCD_ENGINES; do
+        SERVERS+=("uetcd-$engine")
+    done
+    SERVERS+=(etcd nginx)
+    ((ONE_CONN)) && MODES+=(one)
     trap cleanup EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
     TMP_DIR=$(mktemp -d -t uetcd-bench.XXXXXX)
-    header=$(machine_line)
-    say "$header"
-    start_uetcd "$build_dir"
+    for engine in $UETCD_ENGINES; do
+        start_uetcd "$build_dir" "$engine"
+    done
     start_etcd
     start_nginx
     ((${#BASE[@]} > 0)) || die "no server started; nothing to measure"
+    header=$(machine_line)
+    say ""
+    say "$header"
     stamp=$(date -u +%Y%m%dT%H%M%SZ)
     mkdir -p "$SCRIPT_DIR/results"
     tsv="$SCRIPT_DIR/results/$stamp.tsv"
     {
         while IFS= read -r line; do printf "# %s\n" "$line"; done <<<"$header"
-        printf 'test\tserver\tstatus\treq_per_s\tp50_ms\tp99_ms\tnon2xx\tsocket_errors\tnote\n'
+        printf 'test\tconnections\tserver\tstatus\treq_per_s\tp50_ms\tp99_ms\tnon2xx\t'
+        printf 'socket_errors\tnote\n'
     } >"$tsv"
     for test in "${tests[@]}"; do
         for server in "${SERVERS[@]}"; do
             measure "$test" "$server"
         done
-        report "$test" "$tsv"
+        for mode in "${MODES[@]}"; do
+            report "$mode" "$test" "$tsv"
+        done
     done
+    summary "${tests[@]}"
     say ""
     say "results: $tsv"
 }
