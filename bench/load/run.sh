@@ -451,6 +451,7 @@ ratio_pairs() {
     if [[ " ${SERVERS[*]} " == *" uetcd-uring "* && " ${SERVERS[*]} " == *" uetcd-epoll "* ]]; then
         pairs+=(uetcd-uring/uetcd-epoll)
     fi
+    ((${#pairs[@]} > 0)) || return 0
     printf '%s\n' "${pairs[@]}"
 }
 
