@@ -10,6 +10,7 @@
 
 #include <cstring>
 
+#include "binary_codec.hpp"
 #include "node.hpp"
 #include "uetcd/hash.hpp"
 
@@ -19,77 +20,6 @@ namespace {
 
 constexpr std::string_view magic = "UETCDST1";
 
-class writer {
-public:
-    std::string out;
-    void u8(std::uint8_t v) { out.push_back(static_cast<char>(v)); }
-    void u32(std::uint32_t v) { put(v, 4); }
-    void u64(std::uint64_t v) { put(v, 8); }
-    void i64(std::int64_t v) { put(static_cast<std::uint64_t>(v), 8); }
-    void str(std::string_view s) {
-        UETCD_ASSERT(s.size() < UINT32_MAX);
-        u32(static_cast<std::uint32_t>(s.size()));
-        out.append(s);
-    }
-
-private:
-    void put(std::uint64_t v, int bytes) {
-        for (int i = 0; i < bytes; ++i) {
-            out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-        }
-    }
-};
-
-// Every read checks the bytes left; the first failure sticks and later reads return zeros.
-class reader {
-public:
-    explicit reader(std::string_view in) : _in(in) {}
-    bool failed() const noexcept { return _failed; }
-    bool at_end() const noexcept { return _pos == _in.size(); }
-    std::size_t left() const noexcept { return _in.size() - _pos; }
-    void fail() noexcept { _failed = true; }
-
-    std::uint8_t u8() { return static_cast<std::uint8_t>(get(1)); }
-    std::uint32_t u32() { return static_cast<std::uint32_t>(get(4)); }
-    std::uint64_t u64() { return get(8); }
-    std::int64_t i64() { return static_cast<std::int64_t>(get(8)); }
-    bool boolean() {
-        const std::uint8_t v = u8();
-        if (v > 1) {
-            fail();
-        }
-        return v == 1;
-    }
-    std::string_view str() {
-        const std::uint32_t size = u32();
-        if (_failed || size > left()) {
-            fail();
-            return {};
-        }
-        const std::string_view s = _in.substr(_pos, size);
-        _pos += size;
-        return s;
-    }
-
-private:
-    std::uint64_t get(int bytes) {
-        if (_failed || left() < static_cast<std::size_t>(bytes)) {
-            fail();
-            return 0;
-        }
-        std::uint64_t v = 0;
-        for (int i = 0; i < bytes; ++i) {
-            v |= static_cast<std::uint64_t>(static_cast<unsigned char>(_in[_pos + i])) << (8 * i);
-        }
-        _pos += static_cast<std::size_t>(bytes);
-        return v;
-    }
-
-    std::string_view _in;
-    std::size_t _pos = 0;
-    bool _failed = false;
-};
-
 // Every counter but `watchers`, which is live state, in etcd's field order.
 constexpr std::uint64_t stats::*saved_stats[] = {&stats::gets_success, &stats::gets_fail,
     &stats::sets_success, &stats::sets_fail, &stats::delete_success, &stats::delete_fail,
@@ -98,7 +28,7 @@ constexpr std::uint64_t stats::*saved_stats[] = {&stats::gets_success, &stats::g
     &stats::compare_and_delete_success, &stats::compare_and_delete_fail,
     &stats::expire_count};
 
-void save_node(writer& w, const node& n) {
+void save_node(binary_writer& w, const node& n) {
     w.u8(n.dir ? 1 : 0);
     w.str(n.name());
     w.u64(n.created_index);
@@ -114,7 +44,7 @@ void save_node(writer& w, const node& n) {
     }
 }
 
-void save_view(writer& w, const node_view& v) {
+void save_view(binary_writer& w, const node_view& v) {
     UETCD_ASSERT(v.nodes.empty());  // history events never carry listings
     w.str(v.key);
     w.u8(v.value.has_value() ? 1 : 0);
@@ -128,7 +58,7 @@ void save_view(writer& w, const node_view& v) {
     w.u64(v.created_index);
 }
 
-node_view load_view(reader& r) {
+node_view load_view(binary_reader& r) {
     node_view v;
     v.key = std::string(r.str());
     if (r.boolean()) {
@@ -145,7 +75,7 @@ node_view load_view(reader& r) {
 }  // namespace
 
 struct tree_access {
-    static void save(writer& w, const tree& t) {
+    static void save(binary_writer& w, const tree& t) {
         w.out.append(magic);
         w.u64(t._current_index);
         for (auto field : saved_stats) {
@@ -172,7 +102,8 @@ struct tree_access {
     }
 
     // Reads one node and its subtree under `parent` (null for the root).
-    static std::unique_ptr<node> load_node(reader& r, tree& t, node* parent, std::size_t depth) {
+    static std::unique_ptr<node> load_node(binary_reader& r, tree& t, node* parent,
+        std::size_t depth) {
         if (depth > snapshot_depth_max) {
             r.fail();
             return nullptr;
@@ -224,7 +155,7 @@ struct tree_access {
         }
     }
 
-    static bool load_history(reader& r, tree& t) {
+    static bool load_history(binary_reader& r, tree& t) {
         const std::uint32_t count = r.u32();
         if (r.failed() || count > event_history_capacity) {
             return false;
@@ -255,11 +186,11 @@ struct tree_access {
             return failure(std::string("snapshot: bad magic or too short"));
         }
         const std::string_view body = bytes.substr(0, bytes.size() - 8);
-        reader tail(bytes.substr(bytes.size() - 8));
+        binary_reader tail(bytes.substr(bytes.size() - 8));
         if (tail.u64() != hash64(body)) {
             return failure(std::string("snapshot: checksum mismatch"));
         }
-        reader r(body.substr(magic.size()));
+        binary_reader r(body.substr(magic.size()));
         tree t(std::initializer_list<std::string_view>{});
         t._current_index = r.u64();
         for (auto field : saved_stats) {
@@ -284,7 +215,7 @@ struct tree_access {
 };
 
 std::string save_snapshot(const tree& t) {
-    writer w;
+    binary_writer w;
     tree_access::save(w, t);
     w.u64(hash64(w.out));
     return std::move(w.out);

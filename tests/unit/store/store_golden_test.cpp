@@ -9,6 +9,7 @@
 #include <regex>
 #include <sstream>
 
+#include "uetcd/store/command.hpp"
 #include "uetcd/store/tree.hpp"
 
 namespace {
@@ -124,23 +125,28 @@ struct replay {
         return ttl;
     }
 
-    write_result put(const request& r) {
-        const std::string value = r.get("value");
-        const ttl_options ttl = ttl_of(r);
-        const bool has_compare = !r.get("prevValue").empty() || r.number("prevIndex") > 0;
+    // What the HTTP layer puts in the log for this request (v2http parseKeyRequest), applied
+    // through the library's dispatch, then encoded and decoded as raft would carry it.
+    write_result write(const request& r) {
+        command c;
+        c.method = r.method == "POST"     ? command_method::post
+                   : r.method == "DELETE" ? command_method::del
+                                          : command_method::put;
+        c.path = clean_path(r.key);
+        c.value = r.get("value");
+        c.prev_value = r.get("prevValue");
+        c.prev_index = r.number("prevIndex");
         if (r.params.contains("prevExist")) {
-            if (r.flag("prevExist")) {
-                return has_compare ? store.compare_and_swap(r.key, r.get("prevValue"),
-                                         r.number("prevIndex"), value, ttl, now_ns)
-                                   : store.update(r.key, value, ttl, now_ns);
-            }
-            return store.create(r.key, r.flag("dir"), value, false, ttl, now_ns);
+            c.prev_exist = r.flag("prevExist");
         }
-        if (has_compare) {
-            return store.compare_and_swap(r.key, r.get("prevValue"), r.number("prevIndex"),
-                value, ttl, now_ns);
-        }
-        return store.set(r.key, r.flag("dir"), value, ttl, now_ns);
+        c.dir = r.flag("dir");
+        c.recursive = r.flag("recursive");
+        c.refresh = r.flag("refresh");
+        c.expiration_ns = ttl_of(r).expire_time_ns;
+        auto decoded = decode_command(encode_command(c));
+        REQUIRE(decoded);
+        REQUIRE(decoded.value() == c);
+        return apply_command(store, decoded.value(), now_ns);
     }
 
     std::string get(const request& r) {
@@ -178,20 +184,7 @@ struct replay {
         if (method == "GET") {
             return get(r);
         }
-        if (method == "POST") {
-            return answer(store.create(r.key, r.flag("dir"), r.get("value"), true, ttl_of(r),
-                              now_ns),
-                false);
-        }
-        if (method == "DELETE") {
-            const bool has_compare = !r.get("prevValue").empty() || r.number("prevIndex") > 0;
-            return answer(has_compare ? store.compare_and_delete(r.key, r.get("prevValue"),
-                                            r.number("prevIndex"), now_ns)
-                                      : store.remove(r.key, r.flag("dir"), r.flag("recursive"),
-                                            now_ns),
-                r.flag("noValueOnSuccess"));
-        }
-        return answer(put(r), r.flag("noValueOnSuccess"));
+        return answer(write(r), r.flag("noValueOnSuccess"));
     }
 
     void drain() {
