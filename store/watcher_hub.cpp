@@ -67,9 +67,19 @@ result<event_ptr, error> event_history::scan(std::string_view key, bool recursiv
     if (prefix.back() != '/') {
         prefix += '/';
     }
-    // etcd assumes one event per index, so the offset of since_index is its distance from
-    // the oldest event.
-    for (std::size_t i = since_index - _start_index; i < _size; ++i) {
+    // etcd computes the offset as since_index - start_index (one event per index). A binary
+    // search finds the same event and stays right when a shard's history has gaps.
+    std::size_t lo = 0;
+    std::size_t hi = _size;
+    while (lo < hi) {
+        const std::size_t mid = lo + (hi - lo) / 2;
+        if (at(mid)->index() < since_index) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    for (std::size_t i = lo; i < _size; ++i) {
         const event_ptr& e = at(i);
         if (e->refresh) {
             continue;

@@ -182,3 +182,25 @@ TEST_CASE("watch: 10000 watchers on distinct keys, each write wakes only its own
     }
     CHECK(t.current_stats().watchers == 5000);
 }
+
+TEST_CASE("watch: a history with index gaps (one shard's share) still finds the next event",
+    "[store][watch]") {
+    event_history h;
+    for (std::uint64_t index : {10, 20, 30}) {
+        auto e = std::make_shared<event>();
+        e->act = action::set;
+        e->node.key = "/1/k";
+        e->node.modified_index = index;
+        h.add(e);
+    }
+    const std::pair<std::uint64_t, std::uint64_t> rows[] = {{10, 10}, {11, 20}, {20, 20},
+        {25, 30}, {30, 30}};
+    for (const auto& [since, found] : rows) {
+        auto hit = h.scan("/1/k", false, since);
+        REQUIRE(hit);
+        REQUIRE(hit.value() != nullptr);
+        CHECK(hit.value()->index() == found);
+    }
+    CHECK(h.scan("/1/k", false, 31).value() == nullptr);
+    CHECK_FALSE(h.scan("/1/k", false, 9));
+}
