@@ -15,13 +15,14 @@ struct cli {
     std::uint64_t seed_lo = 1;
     std::uint64_t seed_hi = 1;
     std::size_t nodes = 0;  // 0: cycle 1, 3, 5 by seed
-    std::uint64_t steps = 600;
+    std::uint64_t steps = 1200;
     bool break_commit_rule = false;
     bool verbose = false;
 };
 
 // The replay line of the run in progress, for the SIGABRT handler (a UETCD_ASSERT).
-char g_replay[256];
+char g_replay[512];
+const char* g_program = "uetcd-raft-sim";
 
 void on_abort(int) {
     const char prefix[] = "assertion failed; replay: ";
@@ -38,7 +39,7 @@ std::size_t nodes_for(const cli& c, std::uint64_t seed) {
 
 void format_replay(const cli& c, std::uint64_t seed) {
     std::snprintf(g_replay, sizeof g_replay,
-        "uetcd-raft-sim --seed=%llu --nodes=%zu --steps=%llu%s",
+        "%s --seed=%llu --nodes=%zu --steps=%llu%s", g_program,
         static_cast<unsigned long long>(seed), nodes_for(c, seed),
         static_cast<unsigned long long>(c.steps),
         c.break_commit_rule ? " --break-commit-rule" : "");
@@ -83,6 +84,7 @@ int main(int argc, char** argv) {
                              "[--steps=N] [--break-commit-rule] [--verbose]\n");
         return 2;
     }
+    g_program = argv[0];
     std::signal(SIGABRT, on_abort);
     std::uint64_t committed = 0;
     std::uint64_t budget_hits = 0;
