@@ -33,7 +33,9 @@ raft::raft(const config& c)
       _break_commit_rule(c.test_only_break_commit_rule),
       _heartbeat_ticks(c.heartbeat_ticks),
       _election_ticks(c.election_ticks),
-      _rng(c.seed ^ c.id) {
+      _rng(c.seed ^ c.id),
+      _max_committed_bytes(c.max_committed_size_per_ready_bytes),
+      _max_uncommitted_bytes(c.max_uncommitted_entries_bytes) {
     UETCD_ASSERT(c.id != no_node);
     UETCD_ASSERT(c.storage != nullptr);
     UETCD_ASSERT(c.heartbeat_ticks > 0);
@@ -101,6 +103,7 @@ void raft::reset(raft_term t) {
         }
     }
     _pending_conf_index = 0;
+    _uncommitted_bytes = 0;
     _read_only.reset();
 }
 
@@ -383,6 +386,16 @@ void raft::bcast_heartbeat(const bytes& ctx) {
 }
 
 bool raft::append_entry(std::vector<entry> ents) {
+    std::uint64_t size_bytes = 0;
+    for (const entry& e : ents) {
+        size_bytes += payload_bytes(e);
+    }
+    // Always accept empty entries (the election entry) and a proposal into an empty tail.
+    if (_uncommitted_bytes > 0 && size_bytes > 0 &&
+        _uncommitted_bytes + size_bytes > _max_uncommitted_bytes) {
+        return false;
+    }
+    _uncommitted_bytes += size_bytes;
     raft_index li = _log.last_index();
     for (entry& e : ents) {
         e.term = _term;
@@ -430,6 +443,18 @@ bool raft::check_quorum_active() {
         }
     }
     return active >= quorum();
+}
+
+void raft::reduce_uncommitted_size(const std::vector<entry>& applied) {
+    if (_state != role::leader) {
+        return;
+    }
+    std::uint64_t size_bytes = 0;
+    for (const entry& e : applied) {
+        size_bytes += payload_bytes(e);
+    }
+    // Entries from before this leadership were never counted: clamp at zero.
+    _uncommitted_bytes = size_bytes > _uncommitted_bytes ? 0 : _uncommitted_bytes - size_bytes;
 }
 
 void raft::flush_appends() {

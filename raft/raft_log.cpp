@@ -224,12 +224,12 @@ bool raft_log::has_next_entries() const {
     return _committed + 1 > off;
 }
 
-std::vector<entry> raft_log::next_entries() const {
+std::vector<entry> raft_log::next_entries(std::uint64_t max_bytes) const {
     const raft_index off = std::max(_applied + 1, first_index());
     if (_committed + 1 <= off) {
         return {};
     }
-    auto ents = slice(off, _committed + 1, no_limit);
+    auto ents = slice(off, _committed + 1, max_bytes);
     UETCD_ASSERT(ents.ok());
     return std::move(ents).value();
 }

@@ -162,7 +162,9 @@ status raft::leader_propose(const message& m) {
             _pending_conf_index = _log.last_index() + i + 1;
         }
     }
-    append_entry(std::move(ents));
+    if (!append_entry(std::move(ents))) {
+        return failure{raft_error::proposal_dropped};  // too much uncommitted: back-pressure
+    }
     // Batching: msg_app goes out once per ready (flush_appends), carrying every entry
     // proposed since the last one, instead of one msg_app per proposal.
     _append_pending = true;

@@ -92,7 +92,7 @@ ready raw_node::get_ready() {
     ready rd;
     const raft_log& log = _raft.log();
     rd.entries = log.unstable_entries();
-    rd.committed_entries = log.next_entries();
+    rd.committed_entries = log.next_entries(_raft.max_committed_size_per_ready_bytes());
     rd.messages = std::move(_raft.msgs);
     _raft.msgs.clear();
     if (_raft.soft() != _prev_soft) {
@@ -121,6 +121,7 @@ void raw_node::advance(const ready& rd) {
     raft_index applied = 0;
     if (!rd.committed_entries.empty()) {
         applied = rd.committed_entries.back().index;
+        _raft.reduce_uncommitted_size(rd.committed_entries);
     }
     if (rd.snap && rd.snap->meta.index > applied) {
         applied = rd.snap->meta.index;

@@ -37,6 +37,12 @@ struct config {
     // Bound on msg_app in flight per follower in replicate state. 256 x 1 MiB bounds the
     // memory one slow follower can pin; etcd v2.3.8 used 512.
     std::size_t max_inflight_msgs = 256;
+    // Payload bytes of committed entries handed out per ready (etcd MaxCommittedSizePerReady):
+    // a restart over a long log applies it in slices instead of one huge batch.
+    std::uint64_t max_committed_size_per_ready_bytes = 64 * 1024 * 1024;
+    // Payload bytes a leader accepts beyond its commit index before it drops proposals
+    // (etcd MaxUncommittedEntriesSize): a leader cut off from its quorum stops growing.
+    std::uint64_t max_uncommitted_entries_bytes = 64 * 1024 * 1024;
     bool check_quorum = false;
     bool pre_vote = false;
     bool disable_proposal_forwarding = false;
@@ -132,6 +138,9 @@ public:
     // Sends the msg_app owed to followers for proposals since the last call (batching).
     void flush_appends();
     bool append_pending() const { return _append_pending; }
+    std::uint64_t max_committed_size_per_ready_bytes() const { return _max_committed_bytes; }
+    // Called by raw_node::advance with the entries just applied.
+    void reduce_uncommitted_size(const std::vector<entry>& applied);
 
 private:
     void abort_leader_transfer() { _lead_transferee = no_node; }
@@ -163,6 +172,9 @@ private:
     prng _rng;
     step_fn _step = &raft::step_follower;
     bool _append_pending = false;
+    std::uint64_t _max_committed_bytes;
+    std::uint64_t _max_uncommitted_bytes;
+    std::uint64_t _uncommitted_bytes = 0;
 };
 
 }  // namespace uetcd::raft

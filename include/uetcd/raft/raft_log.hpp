@@ -59,7 +59,8 @@ public:
     std::vector<entry> unstable_entries() const { return _unstable.entries; }
     bool has_unstable_entries() const { return !_unstable.entries.empty(); }
     bool has_next_entries() const;
-    std::vector<entry> next_entries() const;
+    // Committed entries not yet applied, at most max_bytes of payload (at least one).
+    std::vector<entry> next_entries(std::uint64_t max_bytes = no_limit) const;
     const std::optional<snapshot>& unstable_snapshot() const { return _unstable.snap; }
     result<snapshot, raft_error> get_snapshot() const;
     // Entries [lo, hi) with at most max_bytes of payload (at least one).

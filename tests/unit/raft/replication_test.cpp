@@ -265,3 +265,43 @@ TEST_CASE("local messages are refused from the network", "[raft][step]") {
     message resp = app_resp(9, 1, 1);
     CHECK(net.node(1).step(resp).error() == raft_error::step_peer_not_found);
 }
+
+TEST_CASE("replication: a leader without a quorum stops accepting past the uncommitted bound",
+    "[raft][replication]") {
+    test_network net(3, [](config& c) { c.max_uncommitted_entries_bytes = 250; });
+    net.elect(1);
+    net.isolate(2);
+    net.isolate(3);
+    const bytes payload(100, 'p');
+    CHECK(net.node(1).propose(payload).ok());
+    CHECK(net.node(1).propose(payload).ok());
+    CHECK(net.node(1).propose(payload).error() == raft_error::proposal_dropped);
+    net.stabilize();
+    net.heal();
+    net.tick(1);
+    net.stabilize();  // the two entries commit and apply: room again
+    CHECK(net.nodes.at(2).applied.size() == 3);
+    CHECK(net.node(1).propose(payload).ok());
+}
+
+TEST_CASE("replication: committed entries are handed out in bounded slices",
+    "[raft][replication]") {
+    memory_storage s;
+    std::vector<entry> ents;
+    for (raft_index i = 1; i <= 10; ++i) {
+        ents.push_back(entry{1, i, entry_type::normal, bytes(100, 'c')});
+    }
+    s.append(ents);
+    s.set_hard_state(hard_state{1, 0, 10});
+    config c = test_config(1, {1, 2, 3}, &s);
+    c.max_committed_size_per_ready_bytes = 300;
+    raw_node n(c);
+    std::vector<std::size_t> sizes;
+    for (int i = 0; i < 10 && n.has_ready(); ++i) {
+        ready rd = n.get_ready();
+        sizes.push_back(rd.committed_entries.size());
+        n.advance(rd);
+    }
+    CHECK(sizes == std::vector<std::size_t>{3, 3, 3, 1});
+    CHECK(n.core().log().applied() == 10);
+}
