@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "uetcd/assert.hpp"
+#include "uetcd/http/ascii.hpp"
 #include "uetcd/reactor/ops.hpp"
 #include "uetcd/reactor/reactor.hpp"
 
@@ -13,21 +14,6 @@ namespace uetcd::http {
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i];
-        char y = b[i];
-        x = (x >= 'A' && x <= 'Z') ? static_cast<char>(x + 32) : x;
-        y = (y >= 'A' && y <= 'Z') ? static_cast<char>(y + 32) : y;
-        if (x != y) {
-            return false;
-        }
-    }
-    return true;
-}
 
 std::string_view trim(std::string_view s) noexcept {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
@@ -39,13 +25,6 @@ std::string_view trim(std::string_view s) noexcept {
     return s;
 }
 
-std::string errno_text(int error_number) {
-    std::string text = std::strerror(error_number);
-    if (!text.empty() && text[0] >= 'A' && text[0] <= 'Z') {
-        text[0] = static_cast<char>(text[0] - 'A' + 'a');
-    }
-    return text;
-}
 
 // Bytes of the largest response we read: a v2 listing of a big directory, with room.
 constexpr std::size_t response_bytes_max = std::size_t{256} << 20;
@@ -70,7 +49,7 @@ std::string_view method_text(method m) noexcept {
 
 std::string_view client_response::header(std::string_view name) const noexcept {
     for (const auto& [k, v] : headers) {
-        if (iequals(k, name)) {
+        if (equals_ignore_case(k, name)) {
             return v;
         }
     }
@@ -132,7 +111,7 @@ reactor::task<result<client_connection, std::string>> client_connection::open(
                         .with_timeout(timeout_ns);
     if (rc < 0) {
         co_return failure{where + (rc == -ETIMEDOUT ? std::string("i/o timeout")
-                                                   : "connect: " + errno_text(-rc))};
+                                                   : "connect: " + reactor::os_error_text(-rc))};
     }
     reactor::set_no_delay(c._fd.get());
     co_return std::move(c);
@@ -154,7 +133,7 @@ reactor::task<result<bool, std::string>> client_connection::fill(std::int64_t de
                        .with_timeout(left_ns);
     if (n < 0) {
         co_return failure{n == -ETIMEDOUT ? std::string("i/o timeout")
-                                          : "read: " + errno_text(-n)};
+                                          : "read: " + reactor::os_error_text(-n)};
     }
     if (n == 0) {
         _eof = true;
@@ -190,7 +169,7 @@ reactor::task<result<client_response, std::string>> client_connection::send(
         if (n <= 0) {
             _fd.reset();
             co_return failure{n == -ETIMEDOUT ? std::string("i/o timeout")
-                                              : "write: " + errno_text(-n)};
+                                              : "write: " + reactor::os_error_text(-n)};
         }
         pending.remove_prefix(static_cast<std::size_t>(n));
     }
@@ -219,7 +198,7 @@ reactor::task<result<client_response, std::string>> client_connection::send(
         _fd.reset();
         co_return failure{body.error()};
     }
-    if (!_reusable || iequals(response.header("Connection"), "close")) {
+    if (!_reusable || equals_ignore_case(response.header("Connection"), "close")) {
         _fd.reset();
     }
     co_return std::move(response);
@@ -230,7 +209,7 @@ reactor::task<result<bool, std::string>> client_connection::read_body(
     if (head_request || response.status == 204 || response.status == 304) {
         co_return true;
     }
-    if (iequals(response.header("Transfer-Encoding"), "chunked")) {
+    if (equals_ignore_case(response.header("Transfer-Encoding"), "chunked")) {
         co_return co_await read_chunked(response, deadline_ns);
     }
     const std::string_view length_text = response.header("Content-Length");

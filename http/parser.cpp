@@ -6,6 +6,8 @@
 // request lines of 10 KB; we answer the status Go's server would (505 or 400, 414) instead.
 #include "uetcd/http/parser.hpp"
 
+#include "uetcd/http/ascii.hpp"
+
 #include <array>
 #include <cstring>
 
@@ -76,33 +78,9 @@ constexpr std::array<bool, 256> target_table = make_target_table();
 
 bool is_token(unsigned char c) noexcept { return token_table[c]; }
 
-char ascii_lower(char c) noexcept {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
 // `lower` must already be lower case.
 bool equals_lower(std::string_view text, std::string_view lower) noexcept {
-    if (text.size() != lower.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (ascii_lower(text[i]) != lower[i]) {
-            return false;
-        }
-    }
-    return true;
-}
-
-bool equals_fold(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (ascii_lower(a[i]) != ascii_lower(b[i])) {
-            return false;
-        }
-    }
-    return true;
+    return equals_ignore_case(text, lower);
 }
 
 std::string_view trim_spaces(std::string_view text) noexcept {
@@ -154,18 +132,6 @@ bool has_token(std::string_view value, std::string_view lower_token) noexcept {
     return false;
 }
 
-int hex_digit(char c) noexcept {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
 
 // Go's chunk line rules (internal/chunked.go): trailing whitespace trimmed, then cut at ';'
 // (the extension is ignored), then 1 to 16 hex digits and nothing else.
@@ -200,7 +166,7 @@ void rebase(std::string_view& view, std::uintptr_t delta) noexcept {
 
 std::string_view request::header_value(std::string_view name) const noexcept {
     for (std::uint32_t i = 0; i < header_count; ++i) {
-        if (equals_fold(headers[i].name, name)) {
+        if (equals_ignore_case(headers[i].name, name)) {
             return headers[i].value;
         }
     }
@@ -209,7 +175,7 @@ std::string_view request::header_value(std::string_view name) const noexcept {
 
 bool request::has_header(std::string_view name) const noexcept {
     for (std::uint32_t i = 0; i < header_count; ++i) {
-        if (equals_fold(headers[i].name, name)) {
+        if (equals_ignore_case(headers[i].name, name)) {
             return true;
         }
     }

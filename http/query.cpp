@@ -4,23 +4,12 @@
 #include <limits>
 
 #include "uetcd/assert.hpp"
+#include "uetcd/http/ascii.hpp"
 
 namespace uetcd::http {
 
 namespace {
 
-int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
 
 constexpr std::size_t no_error = std::string_view::npos;
 
@@ -42,8 +31,8 @@ std::size_t unescape_append(std::string_view text, bool plus_is_space, std::stri
             if (i + 2 >= text.size()) {
                 return i;
             }
-            int hi = hex_value(text[i + 1]);
-            int lo = hex_value(text[i + 2]);
+            int hi = hex_digit(text[i + 1]);
+            int lo = hex_digit(text[i + 2]);
             if (hi < 0 || lo < 0) {
                 return i;
             }
@@ -56,9 +45,6 @@ std::size_t unescape_append(std::string_view text, bool plus_is_space, std::stri
     return no_error;
 }
 
-char ascii_lower(char c) noexcept {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
 
 // Go's strconv.Quote for the at most 3 bytes of an EscapeError: printable ASCII as is, short
 // escapes, \xNN for other ASCII controls and for bytes that are not valid UTF-8. Valid

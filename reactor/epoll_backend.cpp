@@ -19,17 +19,13 @@
 #include <ctime>
 #include <system_error>
 
+#include "reactor/clock.hpp"
 #include "uetcd/assert.hpp"
 
 namespace uetcd::reactor {
 
 namespace {
 
-std::int64_t clock_ns(clockid_t clock) noexcept {
-    timespec ts{};
-    clock_gettime(clock, &ts);
-    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
 
 bool is_socket_op(op_kind kind) noexcept {
     return kind == op_kind::accept || kind == op_kind::connect || kind == op_kind::recv ||

@@ -12,9 +12,8 @@
 
 namespace uetcd::reactor {
 
-namespace {
 // Go prints syscall errors in lower case ("bind: address already in use"); so do we.
-std::string os_error(int error_number) {
+std::string os_error_text(int error_number) {
     std::string text = std::strerror(error_number);
     if (!text.empty() && text[0] >= 'A' && text[0] <= 'Z' && (text.size() < 2 ||
         !(text[1] >= 'A' && text[1] <= 'Z'))) {
@@ -22,7 +21,6 @@ std::string os_error(int error_number) {
     }
     return text;
 }
-}  // namespace
 
 void unique_fd::reset(int fd) noexcept {
     if (_fd >= 0) {
@@ -99,7 +97,7 @@ result<unique_fd, std::string> tcp_socket(int family) {
     // instead of 0. Backends that need non-blocking fds set the flag themselves.
     const int fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
     if (fd < 0) {
-        return failure{std::string("socket: ") + os_error(errno)};
+        return failure{std::string("socket: ") + os_error_text(errno)};
     }
     return unique_fd{fd};
 }
@@ -117,7 +115,7 @@ result<unique_fd, std::string> listen_tcp(const socket_address& address,
     }
     unique_fd fd{::socket(address.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)};
     if (!fd.valid()) {
-        return failure{where + "socket: " + os_error(errno)};
+        return failure{where + "socket: " + os_error_text(errno)};
     }
     const int one = 1;
     ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -125,10 +123,10 @@ result<unique_fd, std::string> listen_tcp(const socket_address& address,
         ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
     }
     if (::bind(fd.get(), address.get(), address.length) != 0) {
-        return failure{where + "bind: " + os_error(errno)};
+        return failure{where + "bind: " + os_error_text(errno)};
     }
     if (::listen(fd.get(), options.backlog) != 0) {
-        return failure{where + "listen: " + os_error(errno)};
+        return failure{where + "listen: " + os_error_text(errno)};
     }
     return fd;
 }

@@ -11,17 +11,13 @@
 #include <cstring>
 #include <ctime>
 
+#include "reactor/clock.hpp"
 #include "uetcd/assert.hpp"
 
 namespace uetcd::reactor {
 
 namespace {
 
-std::int64_t clock_ns(clockid_t clock) noexcept {
-    timespec ts{};
-    clock_gettime(clock, &ts);
-    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
 
 // The wake-up eventfd read uses this op; cancel SQEs carry user_data 0 and are ignored.
 constexpr std::uint64_t ignored_user_data = 0;

@@ -30,13 +30,6 @@ namespace {
 constexpr std::string_view pkg_main = "etcdmain";
 constexpr std::string_view pkg_server = "etcdserver";
 
-std::string os_error_text(int error_number) {
-    std::string text = std::strerror(error_number);
-    if (!text.empty() && text[0] >= 'A' && text[0] <= 'Z') {
-        text[0] = static_cast<char>(text[0] - 'A' + 'a');
-    }
-    return text;
-}
 
 unsigned online_cores() {
     cpu_set_t allowed;
@@ -63,11 +56,11 @@ result<bool, std::string> prepare_dir(const std::string& path) {
             continue;
         }
         if (::mkdir(partial.c_str(), 0700) != 0 && errno != EEXIST) {
-            return failure{"mkdir " + partial + ": " + os_error_text(errno)};
+            return failure{"mkdir " + partial + ": " + reactor::os_error_text(errno)};
         }
     }
     if (::access(path.c_str(), W_OK | X_OK) != 0) {
-        return failure{"open " + path + ": " + os_error_text(errno)};
+        return failure{"open " + path + ": " + reactor::os_error_text(errno)};
     }
     return true;
 }

@@ -72,6 +72,9 @@ result<unique_fd, std::string> listen_tcp(const socket_address& address,
 // A TCP socket for connect().
 result<unique_fd, std::string> tcp_socket(int family);
 
+// strerror in Go's spelling ("address already in use"): error lines read like etcd's.
+std::string os_error_text(int error_number);
+
 // TCP_NODELAY: replies go out as soon as they are written.
 void set_no_delay(int fd) noexcept;
 socket_address local_address(int fd) noexcept;
