@@ -121,6 +121,8 @@ void simulator::setup() {
     _base.max_inflight_msgs = inflight[_rng.below(3)];
     const std::uint64_t msg_bytes[] = {1, 64, 1024 * 1024};  // 1: one entry per msg_app
     _base.max_size_per_msg_bytes = msg_bytes[_rng.below(3)];
+    _base.max_committed_size_per_ready_bytes = _rng.chance(300) ? 64 : 64 * 1024 * 1024;
+    _base.max_uncommitted_entries_bytes = _rng.chance(300) ? 256 : 64 * 1024 * 1024;
     _base.seed = _opt.seed;
     _base.test_only_break_commit_rule = _opt.break_commit_rule;
     _drop_per_mille = _rng.below(150);
