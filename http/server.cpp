@@ -283,8 +283,17 @@ reactor::task<void> server::serve(int fd) {
             io.res.reset();
             const async_handler* async = _routes.route(*io.req, io.res, io.path_scratch);
             if (async != nullptr) {
-                exchange ex{*io.req, io.path_scratch, io.res};
+                exchange ex{*io.req, io.path_scratch, io.res, fd, &io.out};
                 co_await (*async)(ex);
+                if (ex.taken_over) {
+                    // The handler sent its response (after io.out) itself: a watch.
+                    offset += pr.consumed_bytes;
+                    io.parser.reset();
+                    io.sent_continue = false;
+                    io.head_deadline_ns = 0;
+                    close = ex.close_connection || !io.req->keep_alive || _stopping;
+                    continue;
+                }
             }
             close = finish_request(io, pr, offset);
         }

@@ -20,6 +20,9 @@
 #include "uetcd/reactor/ops.hpp"
 #include "uetcd/reactor/smp.hpp"
 #include "uetcd/server/admin_routes.hpp"
+#include "uetcd/server/cluster_api.hpp"
+#include "uetcd/server/keys_api.hpp"
+#include "uetcd/server/store_service.hpp"
 #include "uetcd/server/log.hpp"
 #include "uetcd_build_info.h"
 
@@ -30,6 +33,12 @@ namespace {
 constexpr std::string_view pkg_main = "etcdmain";
 constexpr std::string_view pkg_server = "etcdserver";
 
+
+std::int64_t clock_ns(clockid_t id) {
+    timespec ts{};
+    ::clock_gettime(id, &ts);
+    return ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
+}
 
 unsigned online_cores() {
     cpu_set_t allowed;
@@ -102,6 +111,10 @@ struct process_state {
     // One shutdown event per core, each touched only by its own core.
     std::vector<std::unique_ptr<reactor::event>> shutdown;
     int signal_fd = -1;
+    // The v2 store lives on core 0 (store_service.hpp); the keys API reaches it from any core.
+    cluster_info cluster;
+    std::unique_ptr<store_service> store;
+    std::unique_ptr<keys_api> keys;
 };
 
 reactor::task<void> watch_signals(process_state& state) {
@@ -118,6 +131,10 @@ reactor::task<void> watch_signals(process_state& state) {
 }
 
 reactor::task<void> core_main(process_state& state, unsigned core) {
+    if (core == 0) {
+        state.store->bootstrap(state.cluster);
+        reactor::spawn(state.store->run_expiry());
+    }
     std::vector<std::unique_ptr<http::server>> servers;
     for (auto& l : state.clients) {
         servers.push_back(std::make_unique<http::server>(state.client_routes,
@@ -138,8 +155,12 @@ reactor::task<void> core_main(process_state& state, unsigned core) {
         reactor::spawn(watch_signals(state));
     }
     co_await state.shutdown[core]->wait();
+    state.keys->stop_watches(core);
     for (auto& srv : servers) {
         co_await srv->stop();
+    }
+    if (core == 0) {
+        co_await state.store->stop();
     }
 }
 
@@ -208,13 +229,27 @@ int run_etcd_server(const config& cfg) {
         log_critical(pkg_main, "cannot access data directory: " + ok.error());
         return 1;
     }
-    process_state state{cfg, cfg.cores == 0 ? online_cores() : cfg.cores, {}, {}, {}, {}, {}, -1};
+    process_state state{cfg, cfg.cores == 0 ? online_cores() : cfg.cores, {}, {}, {}, {}, {}, -1,
+        {}, {}, {}};
     if (!bind_all(state)) {
         return 1;
     }
     log_info(pkg_server, "name = " + cfg.name);
     log_info(pkg_server, "data dir = " + cfg.data_dir);
     log_info(pkg_server, "member dir = " + member_dir);
+    auto cluster = make_cluster_info(cfg);
+    if (!cluster) {
+        log_critical(pkg_main, cluster.error());
+        return 1;
+    }
+    state.cluster = std::move(cluster).value();
+    state.cluster.start_wall_ns = clock_ns(CLOCK_REALTIME);
+    state.cluster.leader_wall_ns = state.cluster.start_wall_ns;
+    state.cluster.leader_mono_ns = clock_ns(CLOCK_MONOTONIC);
+    state.store = std::make_unique<store_service>(state.cores);
+    state.keys = std::make_unique<keys_api>(state.cluster, *state.store, state.cores);
+    state.keys->add_routes(state.client_routes);
+    add_cluster_routes(state.client_routes, state.cluster, *state.store);
     add_admin_routes(state.client_routes, {});
     add_admin_routes(state.peer_routes, {});
     for (unsigned core = 0; core < state.cores; ++core) {

@@ -19,6 +19,13 @@ struct exchange {
     const http::request& request;
     std::string_view path;  // percent-decoded, clean
     http::response& response;
+    // For async handlers that write the response themselves (a watch sends its headers at
+    // once, then chunks): the connection's socket, the earlier pipelined responses not yet
+    // sent (the handler sends them first), and what it did.
+    int fd = -1;
+    std::string* pending_output = nullptr;
+    bool taken_over = false;        // the whole response was sent by the handler
+    bool close_connection = false;  // the connection must close after it
 };
 
 using sync_handler = std::function<void(exchange&)>;

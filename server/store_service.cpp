@@ -1,0 +1,278 @@
+// The store's owner-core service; see store_service.hpp.
+#include "uetcd/server/store_service.hpp"
+
+#include <algorithm>
+#include <memory>
+
+#include "uetcd/http/json_writer.hpp"
+#include "uetcd/reactor/ops.hpp"
+#include "uetcd/reactor/smp.hpp"
+#include "uetcd/server/cluster_api.hpp"
+
+namespace uetcd::server {
+
+namespace {
+
+using http::keys_op;
+
+// The expiry loop re-checks at least this often while TTL keys exist, so a key written with
+// an earlier expiry than the one it sleeps for is not late by more than this.
+constexpr std::int64_t expiry_poll_ns = 50'000'000;
+
+std::int64_t wall_now_ns() { return reactor::reactor::current().wall_ns(); }
+
+std::string raft_attributes_json(const member_info& m) {
+    std::string out;
+    http::json_writer w(out);
+    w.begin_object().key("peerURLs").begin_array();
+    for (const auto& u : m.peer_urls) {
+        w.value(u);
+    }
+    w.end_array().end_object();
+    return out;
+}
+
+std::string attributes_json(const member_info& m) {
+    std::string out;
+    http::json_writer w(out);
+    w.begin_object().key("name").value(m.name).key("clientURLs").begin_array();
+    for (const auto& u : m.client_urls) {
+        w.value(u);
+    }
+    w.end_array().end_object();
+    return out;
+}
+
+reactor::task<void> send_batch(unsigned core, watch_sink* sink,
+    std::vector<watch_event> batch) {
+    auto& s = reactor::smp::current();
+    co_await s.submit_to(core, [sink, b = std::move(batch)]() mutable {
+        sink->deliver(std::move(b));
+    });
+}
+
+}  // namespace
+
+void wake_signal::notify() {
+    if (_waiter) {
+        reactor::reactor::current().schedule(std::exchange(_waiter, {}));
+    }
+    _pending = true;
+}
+
+store_service::store_service(unsigned cores) : _cores(cores), _sinks(cores, nullptr) {}
+
+void store_service::bootstrap(const cluster_info& cluster) {
+    const auto now = wall_now_ns();
+    // etcd 3.4 on a fresh member: raft entry 1 adds each member (a create of its
+    // raftAttributes), entry 2 is the new leader's empty entry, 3 publishes this member's
+    // attributes (a set), 4 sets the cluster version (a set).
+    for (const member_info& m : cluster.members) {
+        const std::string key = "/0/members/" + format_id(m.id) + "/raftAttributes";
+        auto r = _tree.create(key, false, raft_attributes_json(m), false, {}, now);
+        UETCD_ASSERT(r);
+        ++_raft_index;
+    }
+    ++_raft_index;  // the leader's empty entry
+    for (const member_info& m : cluster.members) {
+        if (m.id != cluster.self_id) {
+            continue;
+        }
+        const std::string key = "/0/members/" + format_id(m.id) + "/attributes";
+        auto r = _tree.set(key, false, attributes_json(m), {}, now);
+        UETCD_ASSERT(r);
+        ++_raft_index;
+    }
+    auto r = _tree.set("/0/version", false, "2.3.0", {}, now);
+    UETCD_ASSERT(r);
+    ++_raft_index;
+    // etcd reads /2/enabled once at start to learn whether v2 auth is on: a failed get.
+    ++_tree.mutable_stats().gets_fail;
+}
+
+keys_answer store_service::answer_event(const store::event& e, bool no_value_on_success) {
+    keys_answer a;
+    a.status = e.is_created() ? 201 : 200;
+    store::write_event_json(a.body, e, store::json_options{store::keys_prefix,
+        no_value_on_success});
+    a.etcd_index = e.etcd_index;
+    a.raft_headers = true;
+    a.raft_index = _raft_index;
+    a.raft_term = raft_term;
+    return a;
+}
+
+keys_answer store_service::answer_error(const store::error& e) const {
+    keys_answer a;
+    a.status = e.http_status();
+    store::write_error_json(a.body, e, store::keys_prefix);
+    a.etcd_index = e.index;
+    return a;
+}
+
+keys_answer store_service::apply(const http::keys_request& req, std::int64_t expire_ns) {
+    // etcd checks v2 auth on every keys request with a GET of /2/enabled, which fails (and
+    // counts in getsFail) until auth has been configured once.
+    ++_tree.mutable_stats().gets_fail;
+    const auto now = wall_now_ns();
+    const keys_op op = req.op();
+    if (op == keys_op::get || op == keys_op::quorum_get) {
+        if (op == keys_op::quorum_get) {
+            ++_raft_index;  // a QGET is a raft entry
+        }
+        auto r = _tree.get(req.path, req.recursive, req.sorted, now);
+        return r ? answer_event(r.value(), false) : answer_error(r.error());
+    }
+    return apply_write(req, expire_ns, now);
+}
+
+keys_answer store_service::apply_write(const http::keys_request& req, std::int64_t expire_ns,
+    std::int64_t now_ns) {
+    const store::ttl_options ttl{expire_ns, req.is_refresh()};
+    store::write_result r = failure{store::error{}};
+    switch (req.op()) {
+    case keys_op::set:
+        r = _tree.set(req.path, req.dir, req.value, ttl, now_ns);
+        break;
+    case keys_op::create:
+    case keys_op::create_unique:
+        r = _tree.create(req.path, req.dir, req.value, req.op() == keys_op::create_unique, ttl,
+            now_ns);
+        break;
+    case keys_op::update:
+        r = _tree.update(req.path, req.value, ttl, now_ns);
+        break;
+    case keys_op::compare_and_swap:
+        r = _tree.compare_and_swap(req.path, req.prev_value, req.prev_index, req.value, ttl,
+            now_ns);
+        break;
+    case keys_op::remove:
+        r = _tree.remove(req.path, req.dir, req.recursive, now_ns);
+        break;
+    case keys_op::compare_and_delete:
+        r = _tree.compare_and_delete(req.path, req.prev_value, req.prev_index, now_ns);
+        break;
+    default:
+        UETCD_UNREACHABLE();
+    }
+    // etcd spends a raft entry on every write proposal, failed or not.
+    ++_raft_index;
+    if (!r) {
+        return answer_error(r.error());
+    }
+    keys_answer a = answer_event(*r.value(), req.no_value_on_success);
+    after_write();
+    return a;
+}
+
+void store_service::after_write() {
+    drain_notifications();
+    if (_tree.has_ttl_keys() &&
+        (_expiry_target_ns == 0 || _tree.next_expiry() < _expiry_target_ns)) {
+        _expiry_wake.notify();
+    }
+}
+
+watch_answer store_service::watch(const http::keys_request& req, unsigned core,
+    std::uint64_t local_id) {
+    ++_tree.mutable_stats().gets_fail;  // the auth probe, as for every keys request
+    watch_answer w;
+    const std::uint64_t tag = (std::uint64_t{core} << tag_core_shift) | local_id;
+    auto r = _tree.watch(req.path, req.recursive, req.stream, req.wait_index, tag);
+    if (!r) {
+        w.answer = answer_error(r.error());
+        return w;
+    }
+    const store::watch_result& wr = r.value();
+    w.answer.status = 200;
+    w.answer.etcd_index = wr.start_index;
+    w.answer.raft_headers = true;
+    w.answer.raft_index = _raft_index;
+    w.answer.raft_term = raft_term;
+    if (wr.immediate) {
+        store::write_event_json(w.answer.body, *wr.immediate,
+            store::json_options{store::keys_prefix, false});
+        return w;
+    }
+    w.registered = true;
+    w.id = wr.id;
+    return w;
+}
+
+void store_service::cancel_watch(store::watcher_id id) { _tree.remove_watcher(id); }
+
+std::string store_service::stats_json() const {
+    std::string out;
+    store::write_stats_json(out, _tree.current_stats());
+    return out;
+}
+
+void store_service::drain_notifications() {
+    if (!_tree.hub().has_notifications()) {
+        return;
+    }
+    _scratch.clear();
+    _tree.hub().take_notifications(_scratch);
+    std::vector<std::vector<watch_event>> batches(_cores);
+    const store::event* last_event = nullptr;
+    std::string last_json;
+    for (const store::notification& n : _scratch) {
+        if (n.ev.get() != last_event) {
+            last_json.clear();
+            store::write_event_json(last_json, *n.ev,
+                store::json_options{store::keys_prefix, false});
+            last_event = n.ev.get();
+        }
+        const auto core = static_cast<unsigned>(n.tag >> tag_core_shift);
+        const std::uint64_t local_id = n.tag & ((std::uint64_t{1} << tag_core_shift) - 1);
+        UETCD_ASSERT(core < _cores);
+        batches[core].push_back(watch_event{local_id, last_json, n.watcher_removed});
+    }
+    _scratch.clear();
+    const unsigned here = reactor::reactor::current().core();
+    for (unsigned core = 0; core < _cores; ++core) {
+        if (batches[core].empty() || _sinks[core] == nullptr) {
+            continue;
+        }
+        if (core == here) {
+            _sinks[core]->deliver(std::move(batches[core]));
+        } else {
+            // Batches to one core leave in order through one ring, so they arrive in order.
+            reactor::spawn(send_batch(core, _sinks[core], std::move(batches[core])));
+        }
+    }
+}
+
+reactor::task<void> store_service::run_expiry() {
+    auto& r = reactor::reactor::current();
+    _expiry_running = true;
+    while (!_stopping) {
+        if (!_tree.has_ttl_keys()) {
+            _expiry_target_ns = 0;
+            co_await _expiry_wake.wait();
+            continue;
+        }
+        const std::int64_t now = r.wall_ns();
+        const std::int64_t next = _tree.next_expiry();
+        if (next <= now) {
+            ++_raft_index;  // the leader's SYNC entry
+            _tree.expire(now);
+            drain_notifications();
+            continue;
+        }
+        _expiry_target_ns = next;
+        co_await reactor::sleep_for(std::min(next - now, expiry_poll_ns));
+    }
+    _expiry_running = false;
+    _expiry_done.notify();
+}
+
+reactor::task<void> store_service::stop() {
+    _stopping = true;
+    _expiry_wake.notify();
+    if (_expiry_running) {
+        co_await _expiry_done.wait();
+    }
+}
+
+}  // namespace uetcd::server
