@@ -244,10 +244,10 @@ inline std::vector<std::string> compare_responses(const http_response& a, const 
     const http_response& b, const norm_context& cb, const compare_options& o) {
     std::vector<std::string> diffs;
     if (!a.complete || !b.complete) {
-        if (a.complete != b.complete) {
-            diffs.push_back(std::string("no complete response from the ") +
-                            (a.complete ? "candidate" : "reference"));
-        }
+        // Two missing answers are no match either: the step proved nothing.
+        diffs.push_back(std::string("no complete response from the ") +
+                        (a.complete ? "candidate" : !b.complete ? "reference nor the candidate"
+                                                                : "reference"));
         return diffs;
     }
     if (a.status != b.status) {
