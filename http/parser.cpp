@@ -6,6 +6,8 @@
 // request lines of 10 KB; we answer the status Go's server would (505 or 400, 414) instead.
 #include "uetcd/http/parser.hpp"
 
+#include <algorithm>
+
 #include "uetcd/http/ascii.hpp"
 
 #include <array>
@@ -258,13 +260,16 @@ parse_result request_parser::parse(std::span<char> data, request& out) {
     return result();
 }
 
-request_parser::step request_parser::scan_method(const char* bytes, std::size_t end,
+request_parser::step request_parser::scan_method(const char* bytes, std::size_t available,
     bool line_complete) noexcept {
     // Reject a request that cannot become valid at once, instead of waiting for a line end
     // that a TLS ClientHello or binary garbage may never send: every byte before the first
     // space must be a method token character. Runs on the bytes as they arrive and once
     // more when the line is complete, before any other check of the line, so a request
     // gets the same answer however its bytes are split.
+    // Only the first request_line_bytes_max + 1 bytes are looked at: past them the line is
+    // too long (414) whatever they hold, in both paths.
+    const std::size_t end = std::min(available, _limits.request_line_bytes_max + 1);
     std::size_t i = _method_scan_offset;
     for (; i < end && !_method_done; ++i) {
         const auto c = static_cast<unsigned char>(bytes[i]);
@@ -273,7 +278,7 @@ request_parser::step request_parser::scan_method(const char* bytes, std::size_t 
                 return fail(400, "malformed request line");
             }
             _method_done = true;
-        } else if (c == '\r' && i + 1 == end && !line_complete) {
+        } else if (c == '\r' && i + 1 == available && !line_complete) {
             break;  // maybe the CR of a line end whose LF has not arrived: decide then
         } else if (!is_token(c)) {
             return fail(400, "invalid method");
