@@ -7,7 +7,8 @@
 //                                     application/x-www-form-urlencoded unless a header says
 //   repeat N METHOD TARGET [BODY] [=> EXPECT]   N requests, only their statuses compared
 //   watch W METHOD TARGET             sends a request now and leaves it waiting (long poll)
-//   await W [=> EXPECT]               reads the answer to watch W and compares it
+//   await W [MS] [=> EXPECT]          reads the answer to watch W and compares it; with MS,
+//                                     what arrived within MS ms (stream=true never ends)
 //   sleep MS                          waits (TTL expiry), at most 5000 ms
 //   save NAME                         keeps the last node's values as NAME.mi, NAME.ci, ...
 // EXPECT: [STATUS [ERRORCODE]] [~struct] [~ignore=field,field]; the status and errorCode must
@@ -37,7 +38,7 @@ struct step {
     std::string text;     // the line as written, for reports
     http_request request;  // before $(...) substitution
     std::string name;      // watch/await/save name
-    int count = 1;         // repeat count or sleep milliseconds
+    int count = 1;         // repeat count, sleep or await milliseconds
     int expect_status = 0;
     int expect_code = 0;
     bool struct_only = false;
@@ -108,11 +109,14 @@ inline bool parse_step(std::string text, step& st,
     if (w0 == "sleep" || w0 == "save" || w0 == "await") {
         st.kind = w0 == "sleep" ? step_kind::sleep : w0 == "save" ? step_kind::save
                                                                   : step_kind::await;
-        if (words.size() != 2) {
+        if (words.size() != 2 && !(st.kind == step_kind::await && words.size() == 3)) {
             return false;
         }
         st.name = words[1];
-        st.count = st.kind == step_kind::sleep ? std::min(std::atoi(words[1].c_str()), 5000) : 1;
+        st.count = st.kind == step_kind::sleep ? std::min(std::atoi(words[1].c_str()), 5000) : 0;
+        if (words.size() == 3) {
+            st.count = std::clamp(std::atoi(words[2].c_str()), 1, 5000);
+        }
         return true;
     }
     std::string rest = text;

@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -185,13 +187,36 @@ struct json_comparer {
     }
 };
 
+// A stream watch body: one JSON document per line, each line ending in "\n".
+inline std::optional<json_value> parse_json_lines(const std::string& body) {
+    if (body.empty() || body.back() != '\n' || body.find('\n') == body.size() - 1) {
+        return std::nullopt;
+    }
+    json_value lines;
+    lines.type = json_value::kind::array;
+    std::istringstream in(body);
+    for (std::string line; std::getline(in, line);) {
+        auto doc = parse_json(line);
+        if (!doc) {
+            return std::nullopt;
+        }
+        lines.items.push_back(std::move(*doc));
+    }
+    return lines;
+}
+
+inline std::optional<json_value> parse_body(const std::string& body) {
+    auto doc = parse_json(body);
+    return doc ? doc : parse_json_lines(body);
+}
+
 inline void compare_bodies(const http_response& a, const norm_context& ca,
     const http_response& b, const norm_context& cb, const compare_options& o,
     std::vector<std::string>& diffs) {
     const std::string ba = replace_urls(a.body, ca);
     const std::string bb = replace_urls(b.body, cb);
-    auto ja = parse_json(ba);
-    auto jb = parse_json(bb);
+    auto ja = parse_body(ba);
+    auto jb = parse_body(bb);
     if (ja && jb) {
         normalise_json(*ja, ca, o);
         normalise_json(*jb, cb, o);

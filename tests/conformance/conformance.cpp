@@ -278,7 +278,7 @@ void run_step(const test_case& c, const step& st, server& ref, server& cand, tal
             continue;
         case step_kind::await: {
             auto it = s.watches.find(st.name);
-            answers[i] = it != s.watches.end() ? it->second->finish() : http_response{};
+            answers[i] = it != s.watches.end() ? it->second->finish(st.count) : http_response{};
             if (it != s.watches.end()) {
                 s.watches.erase(it);
             }

@@ -140,7 +140,13 @@ public:
           _head(req.method == "HEAD") {
         _sent = _conn->connected() && _conn->send_all(serialize(req, port));
     }
-    http_response finish() {
+    // timeout_ms > 0 changes the read timeout first: a stream watch never ends by itself, so
+    // its answer is what arrived within that time.
+    http_response finish(int timeout_ms = 0) {
+        if (timeout_ms > 0) {
+            timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+            ::setsockopt(_conn->fd(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        }
         if (!_sent) {
             http_response r;
             r.raw = "(connection failed)";
