@@ -109,17 +109,19 @@ int main(int argc, char** argv) {
         total.snapshots_installed += out.snapshots_installed;
         total.leaders_elected += out.leaders_elected;
         total.crashes += out.crashes;
+        total.conf_changes += out.conf_changes;
         budget_hits += out.lin_budget_exceeded ? 1 : 0;
     }
     std::printf("ok: seeds %llu..%llu, %llu entries committed, %llu histories over budget\n",
         static_cast<unsigned long long>(c.seed_lo), static_cast<unsigned long long>(c.seed_hi),
         static_cast<unsigned long long>(committed), static_cast<unsigned long long>(budget_hits));
     std::printf("coverage: %llu client ops completed (%llu read-index gets), %llu snapshots "
-                "installed, %llu leaders elected, %llu crashes\n",
+                "installed, %llu leaders elected, %llu crashes, %llu conf changes\n",
         static_cast<unsigned long long>(total.ops_completed),
         static_cast<unsigned long long>(total.reads_served),
         static_cast<unsigned long long>(total.snapshots_installed),
         static_cast<unsigned long long>(total.leaders_elected),
-        static_cast<unsigned long long>(total.crashes));
+        static_cast<unsigned long long>(total.crashes),
+        static_cast<unsigned long long>(total.conf_changes));
     return 0;
 }

@@ -5,10 +5,13 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
+#include <set>
 #include <memory>
 
 #include "linearizability.hpp"
+#include "uetcd/raft/codec.hpp"
 #include "uetcd/prng.hpp"
 #include "uetcd/raft/raw_node.hpp"
 
@@ -68,6 +71,10 @@ private:
     void crash(sim_node& n);
     void faults();
     void heal_all();
+    void propose_conf_change(sim_node& leader);
+    void step_once(std::uint64_t heal_at);
+    void dump_node(const sim_node& n) const;
+    void apply_conf_change(sim_node& n, const entry& e);
     void deliver();
     void enqueue(message m);
     void handle_ready(sim_node& n);
@@ -101,6 +108,9 @@ private:
     std::uint64_t _delay_ticks_max = 0;
     std::uint64_t _snap_interval = 0;
     std::uint64_t _leader_crash_per_mille = 0;
+    bool _conf_changes = false;
+    std::set<node_id> _removed;  // as of the newest change applied anywhere
+    raft_index _last_conf_index = 0;
     std::map<raft_index, entry> _committed;  // every applied entry, by index
     std::map<raft_term, node_id> _leaders;
     std::vector<history_op> _history;
@@ -130,6 +140,17 @@ void simulator::setup() {
     _delay_ticks_max = _rng.below(4);
     _snap_interval = 8 + _rng.below(32);
     _leader_crash_per_mille = _rng.below(40);
+    _conf_changes = _opt.nodes >= 5 && _rng.chance(500);
+    if (_opt.verbose) {
+        std::fprintf(stderr, "config: pre_vote %d check_quorum %d heartbeat %d inflight %zu "
+            "msg_bytes %llu drop %llu dup %llu delay %llu snap_interval %llu conf_changes %d\n",
+            _base.pre_vote, _base.check_quorum, _base.heartbeat_ticks, _base.max_inflight_msgs,
+            static_cast<unsigned long long>(_base.max_size_per_msg_bytes),
+            static_cast<unsigned long long>(_drop_per_mille),
+            static_cast<unsigned long long>(_dup_per_mille),
+            static_cast<unsigned long long>(_delay_ticks_max),
+            static_cast<unsigned long long>(_snap_interval), _conf_changes);
+    }
     for (node_id id = 1; id <= _opt.nodes; ++id) {
         _base.peers.push_back(id);
     }
@@ -217,6 +238,8 @@ void simulator::faults() {
         } else if (_rng.chance(5)) {
             n.rn->transfer_leader(1 + _rng.below(_nodes.size()));
             log("transfer leader", n.id);
+        } else if (_conf_changes && _rng.chance(8)) {
+            propose_conf_change(n);
         }
     }
     if (_rng.chance(10)) {
@@ -226,6 +249,45 @@ void simulator::faults() {
         log("partition", 0);
     } else if (_rng.chance(25)) {
         std::fill(_group.begin(), _group.end(), 0);
+    }
+}
+
+// Single-member changes: remove a voter (keeping at least three) or add a non-voter back.
+// With two voters of which only one has the longer log, elections without pre-vote can
+// collide for many rounds: not unsafe, but it makes the liveness bound flaky.
+void simulator::propose_conf_change(sim_node& leader) {
+    const node_id target = 1 + _rng.below(_nodes.size());
+    const std::vector<node_id> voters = leader.rn->core().voters();
+    const bool is_voter = std::find(voters.begin(), voters.end(), target) != voters.end();
+    if (is_voter && voters.size() <= 3) {
+        return;
+    }
+    conf_change cc;
+    cc.id = ++_op_ids;
+    cc.type = is_voter ? conf_change_type::remove_node : conf_change_type::add_node;
+    cc.node = target;
+    (void)leader.rn->propose_conf_change(cc);
+    log(is_voter ? "propose remove" : "propose add", target);
+}
+
+// Like etcd's peer transport, members refuse messages from a removed member, so a removed
+// member that never learned of its removal cannot disrupt the cluster with elections.
+void simulator::apply_conf_change(sim_node& n, const entry& e) {
+    auto cc = decode_conf_change(e.data);
+    if (!cc.ok()) {
+        fail("conf change entry does not decode");
+        return;
+    }
+    n.rn->apply_conf_change(*cc);
+    if (e.index <= _last_conf_index) {
+        return;  // a member replaying an old change after a restart
+    }
+    _last_conf_index = e.index;
+    ++_stats.conf_changes;
+    if (cc->type == conf_change_type::remove_node) {
+        _removed.insert(cc->node);
+    } else if (cc->type == conf_change_type::add_node) {
+        _removed.erase(cc->node);
     }
 }
 
@@ -270,7 +332,7 @@ void simulator::deliver() {
         const message& m = e.m;
         sim_node& target = _nodes[m.to - 1];
         sim_node& source = _nodes[m.from - 1];
-        const bool cut = _group[m.to - 1] != _group[m.from - 1];
+        const bool cut = _group[m.to - 1] != _group[m.from - 1] || _removed.count(m.from) != 0;
         if (!target.up || cut) {
             if (m.type == message_type::msg_snap && source.up) {
                 source.rn->report_snapshot(m.to, true);
@@ -357,6 +419,10 @@ void simulator::apply_entry(sim_node& n, const entry& e) {
         fail("state machine safety: index " + std::to_string(e.index) + " applied as term " +
              std::to_string(e.term) + " on node " + std::to_string(n.id) + " but term " +
              std::to_string(it->second.term) + " elsewhere");
+    }
+    if (e.type == entry_type::conf_change) {
+        apply_conf_change(n, e);
+        return;
     }
     if (e.data.rfind("probe", 0) == 0) {
         _probe_committed = _probe_committed || !_chaos;
@@ -588,33 +654,68 @@ void simulator::check_step() {
     }
 }
 
+// One line of a member's raft state, for --verbose (and SIM_TRACE=1: after every step).
+void simulator::dump_node(const sim_node& n) const {
+    const auto& r = n.rn->core();
+    std::string voters;
+    for (node_id v : r.voters()) {
+        voters += std::to_string(v) + ",";
+    }
+    std::fprintf(stderr,
+        "  [%llu] node %llu: %s term %llu vote %llu lead %llu last %llu/%llu commit %llu "
+        "applied %llu timeout %d voters %s%s\n",
+        static_cast<unsigned long long>(_now), static_cast<unsigned long long>(n.id),
+        to_string(r.state()), static_cast<unsigned long long>(r.term()),
+        static_cast<unsigned long long>(r.vote()), static_cast<unsigned long long>(r.lead()),
+        static_cast<unsigned long long>(r.log().last_index()),
+        static_cast<unsigned long long>(r.log().last_term()),
+        static_cast<unsigned long long>(r.log().committed()),
+        static_cast<unsigned long long>(r.log().applied()), r.randomized_election_ticks(),
+        voters.c_str(), _removed.count(n.id) != 0 ? " (removed)" : "");
+}
+
+void simulator::step_once(std::uint64_t heal_at) {
+    if (_now == heal_at) {
+        heal_all();
+    }
+    deliver();
+    if (_chaos) {
+        faults();
+    }
+    for (sim_node& n : _nodes) {
+        // A slow disk: this member's ready waits a step, so a crash can lose it.
+        if (n.up && !(_chaos && _rng.chance(100))) {
+            handle_ready(n);
+        }
+    }
+    for (sim_node& n : _nodes) {
+        if (n.up) {
+            n.rn->tick();
+        }
+    }
+    clients_act();
+    if (!_chaos) {
+        liveness_probe();
+    }
+    check_step();
+}
+
 sim_outcome simulator::run() {
     const std::uint64_t heal_at =
         _opt.steps > liveness_window_ticks ? _opt.steps - liveness_window_ticks : 0;
+    const bool trace = _opt.verbose && std::getenv("SIM_TRACE") != nullptr;
     for (_now = 0; _now < _opt.steps && _failure.empty(); ++_now) {
-        if (_now == heal_at) {
-            heal_all();
-        }
-        deliver();
-        if (_chaos) {
-            faults();
-        }
-        for (sim_node& n : _nodes) {
-            // A slow disk: this member's ready waits a step, so a crash can lose it.
-            if (n.up && !(_chaos && _rng.chance(100))) {
-                handle_ready(n);
+        step_once(heal_at);
+        for (const sim_node& n : _nodes) {
+            if (trace && n.up) {
+                dump_node(n);
             }
         }
-        for (sim_node& n : _nodes) {
-            if (n.up) {
-                n.rn->tick();
-            }
+    }
+    for (const sim_node& n : _nodes) {
+        if (_opt.verbose && n.up) {
+            dump_node(n);
         }
-        clients_act();
-        if (!_chaos) {
-            liveness_probe();
-        }
-        check_step();
     }
     if (_failure.empty() && !_probe_committed) {
         fail("liveness: nothing committed within " + std::to_string(liveness_window_ticks) +

@@ -30,6 +30,7 @@ struct sim_outcome {
     std::uint64_t snapshots_installed = 0;
     std::uint64_t leaders_elected = 0;
     std::uint64_t crashes = 0;
+    std::uint64_t conf_changes = 0;
 };
 
 sim_outcome run_simulation(const sim_options& opt);
