@@ -6,7 +6,8 @@
 //   METHOD TARGET [BODY] [=> EXPECT]  one request; BODY (the rest of the line) is sent as
 //                                     application/x-www-form-urlencoded unless a header says
 //   repeat N METHOD TARGET [BODY] [=> EXPECT]   N requests, only their statuses compared
-//   watch W METHOD TARGET             sends a request now and leaves it waiting (long poll)
+//   watch W METHOD TARGET             sends a request and leaves it waiting (long poll), once
+//                                     its response head arrived (the watcher is registered)
 //   await W [MS] [=> EXPECT]          reads the answer to watch W and compares it; with MS,
 //                                     what arrived within MS ms (stream=true never ends)
 //   sleep MS                          waits (TTL expiry), at most 5000 ms

@@ -275,6 +275,11 @@ void run_step(const test_case& c, const step& st, server& ref, server& cand, tal
         case step_kind::watch:
             s.watches[st.name] = std::make_unique<pending_exchange>(s.client_port,
                 instantiate(st.request, s), 5000);
+            if (!s.watches[st.name]->wait_for_head(2000)) {
+                std::cout << "note: watch " << st.name << " on " << s.label
+                          << " sent no response head within 2 s (" << st.file << ":"
+                          << st.line << ")\n";
+            }
             continue;
         case step_kind::await: {
             auto it = s.watches.find(st.name);

@@ -152,13 +152,34 @@ public:
             r.raw = "(connection failed)";
             return r;
         }
-        return parse_response(_conn->read_until_close(), _head);
+        return parse_response(_early + _conn->read_until_close(), _head);
+    }
+    // Waits until the response head has arrived, at most `timeout_ms`. A watch flushes its
+    // head once the watcher is registered, so a write after this is sure to be seen by it.
+    bool wait_for_head(int timeout_ms) {
+        const auto deadline = testing::clock::now() + std::chrono::milliseconds(timeout_ms);
+        while (_sent && _early.find("\r\n\r\n") == std::string::npos) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - testing::clock::now()).count();
+            pollfd p{_conn->fd(), POLLIN, 0};
+            if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0) {
+                return false;
+            }
+            char buf[4096];
+            const auto n = ::recv(_conn->fd(), buf, sizeof(buf), 0);
+            if (n <= 0) {
+                return false;
+            }
+            _early.append(buf, static_cast<std::size_t>(n));
+        }
+        return _sent;
     }
 
 private:
     std::unique_ptr<testing::connection> _conn;
     bool _head = false;
     bool _sent = false;
+    std::string _early;  // what wait_for_head() read
 };
 
 inline http_response exchange(int port, const http_request& req, int timeout_ms = 5000) {
