@@ -14,6 +14,7 @@ const char* to_string(raft_error e) noexcept {
     case raft_error::step_local_message: return "raft: cannot step raft local message";
     case raft_error::step_peer_not_found: return "raft: cannot step as peer not found";
     case raft_error::conf_change_pending: return "raft: a configuration change is pending";
+    case raft_error::invalid_message: return "raft: malformed message";
     }
     return "unknown raft error";
 }

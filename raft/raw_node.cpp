@@ -33,9 +33,42 @@ status raw_node::propose_conf_change(const conf_change& cc) {
     return _raft.step(m);
 }
 
+namespace {
+// A message from the network must name its sender, carry a term unless it is a forwarded
+// proposal or read request, and carry contiguous entries that follow m.index. Checked
+// here so that a corrupt or hostile peer cannot reach the core's assertions.
+bool well_formed(const message& m) {
+    if (m.from == no_node) {
+        return false;
+    }
+    const bool termless = m.type == message_type::msg_prop ||
+                          m.type == message_type::msg_read_index;
+    if (m.term == 0 && !termless) {
+        return false;
+    }
+    if (m.type == message_type::msg_app) {
+        raft_term prev_term = m.log_term;
+        for (std::size_t i = 0; i < m.entries.size(); ++i) {
+            const entry& e = m.entries[i];
+            if (e.index != m.index + 1 + i || e.term < prev_term || e.term > m.term) {
+                return false;
+            }
+            prev_term = e.term;
+        }
+    }
+    if (m.type == message_type::msg_snap && (!m.snap || m.snap->empty())) {
+        return false;
+    }
+    return !(termless && m.entries.empty());
+}
+}  // namespace
+
 status raw_node::step(const message& m) {
     if (is_local_message(m.type)) {
         return failure{raft_error::step_local_message};
+    }
+    if (!well_formed(m)) {
+        return failure{raft_error::invalid_message};
     }
     if (is_response_message(m.type) && _raft.prs().count(m.from) == 0) {
         return failure{raft_error::step_peer_not_found};

@@ -32,6 +32,7 @@ enum class raft_error : std::uint8_t {
     step_local_message,                // ErrStepLocalMsg: a local-only type from the network
     step_peer_not_found,               // ErrStepPeerNotFound: response from an unknown member
     conf_change_pending,               // a configuration change is already in flight
+    invalid_message,                   // a network message that breaks the protocol's shape
 };
 const char* to_string(raft_error e) noexcept;
 

@@ -305,3 +305,33 @@ TEST_CASE("replication: committed entries are handed out in bounded slices",
     CHECK(sizes == std::vector<std::size_t>{3, 3, 3, 1});
     CHECK(n.core().log().applied() == 10);
 }
+
+TEST_CASE("malformed network messages are refused before the core sees them", "[raft][step]") {
+    test_network net(3);
+    net.elect(1);
+    auto app = [] {
+        message m;
+        m.type = message_type::msg_app;
+        m.from = 1;
+        m.to = 2;
+        m.term = 1;
+        m.index = 1;
+        m.log_term = 1;
+        m.entries = make_entries({{2, 1}, {3, 1}});
+        return m;
+    };
+    std::vector<message> bad(6, app());
+    bad[0].from = no_node;
+    bad[1].term = 0;
+    bad[2].entries = make_entries({{2, 1}, {4, 1}});  // a gap
+    bad[3].entries = make_entries({{2, 2}});          // newer than the message's term
+    bad[4].type = message_type::msg_snap;             // a snapshot message without one
+    bad[5].type = message_type::msg_prop;             // a proposal without entries
+    bad[5].entries.clear();
+    bad[5].term = 0;
+    for (std::size_t i = 0; i < bad.size(); ++i) {
+        CAPTURE(i);
+        CHECK(net.node(2).step(bad[i]).error() == raft_error::invalid_message);
+    }
+    CHECK(net.node(2).step(app()).ok());
+}
