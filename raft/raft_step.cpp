@@ -345,6 +345,8 @@ status raft::step_follower(const message& m) {
         if (_lead != no_node) {
             message fwd = m;
             fwd.to = _lead;
+            // A request that already crossed the network carries a term; send() sets ours.
+            fwd.term = 0;
             send(std::move(fwd));
         }
         return ok_status();

@@ -236,8 +236,12 @@ void simulator::faults() {
         if (_rng.chance(_leader_crash_per_mille)) {
             crash(n);
         } else if (_rng.chance(5)) {
-            n.rn->transfer_leader(1 + _rng.below(_nodes.size()));
-            log("transfer leader", n.id);
+            // Asked of any member: followers forward the request to their leader.
+            sim_node& asked = _nodes[_rng.below(_nodes.size())];
+            if (asked.up) {
+                asked.rn->transfer_leader(1 + _rng.below(_nodes.size()));
+                log("transfer leader", n.id);
+            }
         } else if (_conf_changes && _rng.chance(8)) {
             propose_conf_change(n);
         }

@@ -64,3 +64,18 @@ TEST_CASE("transfer: a follower forwards the request to the leader", "[raft][tra
     net.stabilize();
     CHECK(net.core(2).state() == role::leader);
 }
+
+TEST_CASE("transfer: a forwarded request reaching a follower is forwarded again",
+    "[raft][transfer]") {
+    test_network net(3);
+    net.elect(1);
+    // Node 3 forwarded a transfer request to node 2, which is not the leader.
+    message m;
+    m.type = message_type::msg_transfer_leader;
+    m.from = 3;
+    m.to = 2;
+    m.term = 1;
+    REQUIRE(net.node(2).step(m).ok());
+    net.stabilize();
+    CHECK(net.core(3).state() == role::leader);
+}
