@@ -166,6 +166,11 @@ std::string* sim_disk::file_bytes(const std::string& path) {
     return it == _names.end() ? nullptr : &_inodes[it->second].data;
 }
 
+const std::string* sim_disk::synced_bytes(const std::string& path) const {
+    auto it = _names.find(path);
+    return it == _names.end() ? nullptr : &_inodes.at(it->second).synced;
+}
+
 // Keeps the synced bytes, a random prefix of the unsynced tail, and tears the sectors of that
 // prefix: each is written, left old, or garbage. Only unsynced bytes are ever changed: a torn
 // sector write is assumed not to destroy the synced bytes that share its sector (docs/wal.md).

@@ -212,9 +212,6 @@ std::optional<wal_error> wal::check_append(std::span<const record> records,
         }
         framed_total += framed_bytes(rec.payload.size());
     }
-    if (framed_total > _options.queued_bytes_max) {
-        return wal_error{wal_errc::too_large, 0, _dir, 0, "append above queued_bytes_max"};
-    }
     return std::nullopt;
 }
 
@@ -224,15 +221,25 @@ task<result<std::uint64_t, wal_error>> wal::append(std::span<const record> recor
         co_return failure{std::move(*error)};
     }
     ++_stats.appends;
-    if (_queue.size() + framed_total > _options.queued_bytes_max) {
+    // Tickets keep records in the order append() was called even when some wait for room:
+    // raft's entries must reach the log in index order.
+    const std::uint64_t ticket = _tickets_issued++;
+    // An append larger than the whole bound waits for an empty queue and then goes alone.
+    auto must_wait = [&] {
+        return ticket != _tickets_served
+            || (!_queue.empty() && _queue.size() + framed_total > _options.queued_bytes_max);
+    };
+    if (must_wait()) {
         ++_stats.queue_waits;
     }
-    while (_queue.size() + framed_total > _options.queued_bytes_max && !_failure) {
+    while (must_wait() && !_failure) {
         co_await _space.wait();
     }
     if (_failure.has_value()) {
         co_return failure{*_failure};
     }
+    ++_tickets_served;
+    _space.notify_all();
     for (const record& rec : records) {
         queued_record entry{framed_bytes(rec.payload.size()), rec.type, 0, {}};
         if (rec.type == record_type::entry) {

@@ -43,6 +43,7 @@ public:
 
     // Test access to stored bytes (the volatile view).
     std::string* file_bytes(const std::string& path);
+    const std::string* synced_bytes(const std::string& path) const;
     std::uint64_t fdatasync_count() const noexcept { return _fdatasyncs; }
     static constexpr std::uint64_t sector_bytes = 512;
 

@@ -29,7 +29,8 @@ struct wal_options {
     // large burst cannot delay the acknowledgement of the appends ahead of it for long.
     std::uint64_t batch_bytes_max = 4ULL << 20;
     // Encoded bytes waiting for a batch; append() waits for room above this (backpressure on
-    // the proposer). 16 MiB = 4 full batches.
+    // the proposer). 16 MiB = 4 full batches. One append larger than this waits for an empty
+    // queue and is then admitted alone.
     std::uint64_t queued_bytes_max = 16ULL << 20;
     // The largest record payload append() accepts (etcd v2 values are up to ~1.5 MiB).
     std::uint64_t record_bytes_max = 2ULL << 20;
@@ -43,7 +44,7 @@ enum class wal_errc : std::uint8_t {
     index_gap,    // entries needed after the snapshot point are not in the WAL
     exists,       // create() found segments already there
     closed,       // append() after close() or after a failure
-    too_large,    // a record above record_bytes_max, or an append above queued_bytes_max
+    too_large,    // a record above record_bytes_max (or a malformed fixed record)
     bad_options,
 };
 
@@ -111,7 +112,8 @@ public:
     ~wal();
 
     // Queues `records` and completes once all of them are durable (written and fdatasynced);
-    // returns the WAL's durable byte position then. Appends made while a batch is in flight
+    // returns the WAL's durable byte position then. Records reach the log in the order append()
+    // was called (not awaited). Appends made while a batch is in flight
     // share the next batch. Waits while the queue is full. After an I/O failure every append
     // fails (an fdatasync error is never retried: the page cache state is unknown).
     task<result<std::uint64_t, wal_error>> append(std::span<const record> records);
@@ -171,6 +173,8 @@ private:
     std::string _batch;                 // the batch in flight (reused buffer)
     std::uint64_t _queued_total = 0;    // bytes ever queued
     std::uint64_t _durable_total = 0;   // bytes ever made durable
+    std::uint64_t _tickets_issued = 0;  // appends started
+    std::uint64_t _tickets_served = 0;  // appends queued, in start order
     std::optional<wal_error> _failure;
     bool _closing = false;
     bool _running = false;
