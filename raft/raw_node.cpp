@@ -120,9 +120,9 @@ bool raw_node::has_ready() const {
            !_raft.read_states.empty();
 }
 
-ready raw_node::get_ready() {
+ready raw_node::ready() {
     _raft.flush_appends();
-    ready rd;
+    struct ready rd;
     const raft_log& log = _raft.log();
     rd.entries = log.unstable_entries();
     rd.committed_entries = log.next_entries(_raft.max_committed_size_per_ready_bytes());
@@ -144,7 +144,7 @@ ready raw_node::get_ready() {
     return rd;
 }
 
-void raw_node::advance(const ready& rd) {
+void raw_node::advance(const struct ready& rd) {
     if (rd.soft_state) {
         _prev_soft = *rd.soft_state;
     }

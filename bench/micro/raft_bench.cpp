@@ -50,7 +50,7 @@ public:
             if (!m.node->has_ready()) {
                 continue;
             }
-            ready rd = m.node->get_ready();
+            ready rd = m.node->ready();
             m.storage->append(rd.entries);
             if (rd.hard_state) {
                 m.storage->set_hard_state(*rd.hard_state);
@@ -142,7 +142,7 @@ void BM_raft_step_msg_app(benchmark::State& state) {
         }
         m.commit = last;
         (void)follower.step(m);
-        ready rd = follower.get_ready();
+        ready rd = follower.ready();
         storage.append(rd.entries);
         if (rd.hard_state) {
             storage.set_hard_state(*rd.hard_state);

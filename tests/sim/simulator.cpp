@@ -359,7 +359,7 @@ void simulator::handle_ready(sim_node& n) {
     if (!n.rn->has_ready()) {
         return;
     }
-    ready rd = n.rn->get_ready();
+    ready rd = n.rn->ready();
     if (rd.snap) {
         if (!n.storage->apply_snapshot(*rd.snap).ok()) {
             fail("ready.snap is not newer than the stored snapshot");

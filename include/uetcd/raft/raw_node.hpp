@@ -43,8 +43,10 @@ public:
     conf_state apply_conf_change(const conf_change& cc);
 
     bool has_ready() const;
-    ready get_ready();
-    void advance(const ready& rd);
+    // What to persist, send and apply now (see struct ready). One at a time: advance()
+    // must be called before the next ready().
+    struct ready ready();
+    void advance(const struct ready& rd);
 
     const raft& core() const { return _raft; }
     raft& core() { return _raft; }

@@ -106,7 +106,7 @@ TEST_CASE("conf change: an unapplied committed change blocks campaigning",
         }
     }
     net.in_flight.clear();
-    ready rd = net.node(2).get_ready();
+    ready rd = net.node(2).ready();
     net.nodes.at(2).storage->append(rd.entries);
     net.node(2).advance(ready{std::nullopt, std::nullopt, {}, rd.entries, {}, {}, {}, false});
     message hb;

@@ -69,7 +69,7 @@ TEST_CASE("election: a vote goes to an up-to-date log only (Raft 5.4.1)", "[raft
         m.index = r.cand_index;
         m.log_term = r.cand_log_term;
         REQUIRE(n.step(m).ok());
-        ready rd = n.get_ready();
+        ready rd = n.ready();
         REQUIRE(rd.messages.size() == 1);
         CAPTURE(r.cand_index, r.cand_log_term);
         CHECK(rd.messages[0].type == message_type::msg_vote_resp);
@@ -88,7 +88,7 @@ TEST_CASE("election: one vote per term", "[raft][election]") {
     REQUIRE(net.node(1).step(m).ok());
     m.from = 3;
     REQUIRE(net.node(1).step(m).ok());
-    ready rd = net.node(1).get_ready();
+    ready rd = net.node(1).ready();
     REQUIRE(rd.messages.size() == 2);
     CHECK_FALSE(rd.messages[0].reject);
     CHECK(rd.messages[1].reject);
@@ -176,7 +176,7 @@ TEST_CASE("check-quorum: followers with a live leader ignore votes (lease)",
     REQUIRE(net.node(2).step(m).ok());
     CHECK(net.core(2).term() == 1);
     CHECK(net.core(2).lead() == 1);
-    ready rd = net.node(2).get_ready();
+    ready rd = net.node(2).ready();
     CHECK(rd.messages.empty());
 }
 

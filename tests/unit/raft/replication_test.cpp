@@ -114,7 +114,7 @@ TEST_CASE("replication: proposals made before a ready are batched in one msg_app
     for (int i = 0; i < 50; ++i) {
         REQUIRE(net.node(1).propose("b").ok());
     }
-    ready rd = net.node(1).get_ready();
+    ready rd = net.node(1).ready();
     CHECK(rd.entries.size() == 50);
     std::size_t apps = 0;
     for (const message& m : rd.messages) {
@@ -148,7 +148,7 @@ TEST_CASE("replication: fast back-off needs few round trips over a long conflict
     REQUIRE(leader.campaign().ok());
     std::deque<message> q;
     auto pump = [&](raw_node& n) {
-        ready rd = n.get_ready();
+        ready rd = n.ready();
         memory_storage& st = &n == &leader ? ls : fs;
         st.append(rd.entries);
         for (auto& m : rd.messages) {
@@ -298,7 +298,7 @@ TEST_CASE("replication: committed entries are handed out in bounded slices",
     raw_node n(c);
     std::vector<std::size_t> sizes;
     for (int i = 0; i < 10 && n.has_ready(); ++i) {
-        ready rd = n.get_ready();
+        ready rd = n.ready();
         sizes.push_back(rd.committed_entries.size());
         n.advance(rd);
     }

@@ -107,7 +107,7 @@ TEST_CASE("snapshot: restore ignores an older snapshot and fast-forwards a match
         m.term = 3;
         m.snap = snapshot{"data", snapshot_meta{conf_state{{1, 2}}, r.snap_index, r.snap_term}};
         REQUIRE(n.step(m).ok());
-        ready rd = n.get_ready();
+        ready rd = n.ready();
         CAPTURE(r.snap_index, r.snap_term);
         CHECK(rd.snap.has_value() == r.want_installed);
         CHECK(n.core().log().committed() == r.want_commit);

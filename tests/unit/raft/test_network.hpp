@@ -55,7 +55,7 @@ public:
     void process_ready(node_id id) {
         auto& tn = nodes.at(id);
         while (tn.node->has_ready()) {
-            ready rd = tn.node->get_ready();
+            ready rd = tn.node->ready();
             if (rd.snap) {
                 (void)tn.storage->apply_snapshot(*rd.snap);
             }
