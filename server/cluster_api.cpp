@@ -363,8 +363,8 @@ void add_cluster_routes(http::router& routes, const cluster_info& cluster,
                 co_return;
             }
             store_service* svc = &store;
-            std::string body = co_await reactor::smp::current().submit_to(0,
-                [svc] { return svc->stats_json(); });
+            auto call = reactor::smp::current().submit_to(0, [svc] { return svc->stats_json(); });
+            std::string body = co_await call;
             ex.response.reply(200, "application/json", body);
         });
 }

@@ -45,10 +45,10 @@ std::string attributes_json(const member_info& m) {
 
 reactor::task<void> send_batch(unsigned core, watch_sink* sink,
     std::vector<watch_event> batch) {
-    auto& s = reactor::smp::current();
-    co_await s.submit_to(core, [sink, b = std::move(batch)]() mutable {
-        sink->deliver(std::move(b));
-    });
+    // Named lambda and awaiter: g++ 12 mishandles temporaries with destructors in co_await.
+    auto fn = [sink, b = std::move(batch)]() mutable { sink->deliver(std::move(b)); };
+    auto call = reactor::smp::current().submit_to(core, std::move(fn));
+    co_await call;
 }
 
 }  // namespace
