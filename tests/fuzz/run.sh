@@ -11,7 +11,7 @@ mkdir -p "$out"
 flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
        -Iinclude)
 status=0
-for target in http_parser form; do
+for target in http_parser form wal; do
     binary="$out/${target}_fuzz"
     if ! clang++ "${flags[@]}" "tests/fuzz/${target}_fuzz.cpp" http/parser.cpp http/query.cpp \
             -o "$binary"; then
