@@ -32,7 +32,7 @@ const P2 = 'dubbo://10.0.0.2:20880/org.Other';
 
 test('cacheFile: last lists kept (atomic rewrite); an unreachable server starts from it, even with check=true', async () => {
   const cacheFile = path.join(dir, 'sub', 'registry.cache.json');
-  const provider = registry({ group: 'cache', ttl: 30 });
+  const provider = registry({ group: 'cache', ttl: 6 });
   await provider.register(P1);
   await provider.register(P2);
   const first = registry({ group: 'cache', cacheFile });
@@ -60,6 +60,7 @@ test('cacheFile: last lists kept (atomic rewrite); an unreachable server starts 
     { code: 'EUNAVAILABLE' });
 
   await server.start();
-  await waitFor(() => c.calls.length === 2, 3000, 'live list after the server is back');
-  assert.deepEqual(c.calls[1], { urls: [P1], service: 'com.foo.Bar', category: 'providers', fromCache: false });
+  // A server that lost its data shows [] until the provider's next heartbeat re-creates it.
+  await waitFor(() => c.calls.at(-1).fromCache === false && c.calls.at(-1).urls.join() === P1,
+    4000, 'live list after the server is back');
 });

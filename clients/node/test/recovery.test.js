@@ -80,6 +80,7 @@ test('server restart with a wiped data dir: reregister, resync, disconnect/recon
   await waitFor(() => events.some(([w, e]) => w === 'p' && e === 'reregister'), 2000 / 3 + 1500,
     'reregister');
   assert.ok(Date.now() - up <= 2000 / 3 + 1000 + 300, `reregistered after ${Date.now() - up} ms`);
+  await waitFor(() => events.some(([w, e]) => w === 'c' && e === 'resync'), 3000, 'consumer resync');
   await waitFor(() => c.list('com.foo.Bar')?.length === 1, 3000, 'consumer sees it again');
   const names = events.map(([w, e]) => `${w}:${e}`);
   assert.ok(names.includes('c:disconnect') && names.includes('c:reconnect'), names.join(' '));
