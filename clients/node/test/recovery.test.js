@@ -114,7 +114,9 @@ test('consumer behind a paused proxy while > 1000 writes clear the history: no e
   const proxy = await new PausableProxy(server.port).start();
   try {
     const provider = registry({ group: 'hist', ttl: 30 });
-    const consumer = registry({ group: 'hist', endpoints: proxy.endpoint, ttl: 30 });
+    // A long requestTimeout: a watch sent just before the pause must not time out (that would
+    // resync as 'reconnect', also correct but not the case under test).
+    const consumer = registry({ group: 'hist', endpoints: proxy.endpoint, ttl: 30, requestTimeout: 60000 });
     const resyncs = [];
     consumer.on('resync', (r) => resyncs.push(r.reason));
     await provider.register(P1);
@@ -130,7 +132,7 @@ test('consumer behind a paused proxy while > 1000 writes clear the history: no e
         assert.equal(r.status < 300, true);
       }
     };
-    await Promise.all([writer(), writer(), writer(), writer()]);
+    await Promise.all([writer(), writer(), writer(), writer(), writer(), writer()]);
     await provider.unregister(P1);
     proxy.resume();
     await waitFor(() => resyncs.includes('history-cleared'), 5000, 'history-cleared resync');
