@@ -8,9 +8,12 @@
 namespace uetcd::raft {
 
 // Everything the application must do after some input, in this order (docs/raft.md):
-//  1. persist `hard` (if set), `entries` and `snap` (if set); fsync when must_sync;
+//  1. persist `snap` (if set), then `entries`, then `hard_state` (if set); fsync when
+//     must_sync;
 //  2. send `messages` (only after 1: a vote or an ack must survive a crash);
-//  3. install `snap` into the state machine, then apply `committed_entries` in order;
+//  3. install `snap` into the state machine, then apply `committed_entries` in order
+//     (conf-change entries go to apply_conf_change); serve `read_states` once applied
+//     reaches their index;
 //  4. call advance(ready).
 struct ready {
     std::optional<struct soft_state> soft_state;  // set when lead or role changed
@@ -32,7 +35,8 @@ public:
     status campaign();
     status propose(bytes data);
     status propose_conf_change(const conf_change& cc);
-    // Input from the network. Local message types are refused with step_local_message.
+    // Input from the network. Local message types are refused (step_local_message), so are
+    // malformed messages (invalid_message) and responses from non-members.
     status step(const message& m);
     // Requests a linearizable read; the answer arrives as a read_state carrying ctx.
     void read_index(bytes ctx);
