@@ -32,6 +32,9 @@ struct waiter {
     bool stopped = false;
     bool overflow = false;
     bool peek_running = false;
+    // Go chunks a body of unknown length for HTTP/1.1; for HTTP/1.0 it sends the bytes as
+    // they are and closes the connection at the end.
+    bool chunked = true;
 };
 
 void write_answer(http::exchange& ex, const keys_answer& a) {
@@ -45,7 +48,11 @@ void write_answer(http::exchange& ex, const keys_answer& a) {
     ex.response.body() = a.body;
 }
 
-void append_chunk(std::string& out, std::string_view data) {
+void append_chunk(std::string& out, std::string_view data, bool chunked) {
+    if (!chunked) {
+        out.append(data);
+        return;
+    }
     static constexpr char hex[] = "0123456789abcdef";
     char digits[16];
     int n = 0;
@@ -86,7 +93,13 @@ reactor::task<void> peek_for_close(int fd, waiter& w) {
 }
 
 // The head of a watch response: Go flushes the headers at once, so the body is chunked.
-void append_chunked_head(http::exchange& ex, std::string& out) {
+void end_body(std::string& out, bool chunked) {
+    if (chunked) {
+        out.append("0\r\n\r\n");
+    }
+}
+
+void append_chunked_head(http::exchange& ex, std::string& out, bool chunked) {
     std::string date;
     http::format_http_date(reactor::reactor::current().wall_ns() / 1'000'000'000, date);
     std::string head;
@@ -94,7 +107,7 @@ void append_chunked_head(http::exchange& ex, std::string& out) {
     constexpr std::string_view length_line = "Content-Length: 0\r\n";
     const auto at = head.find(length_line);
     UETCD_ASSERT(at != std::string::npos);
-    head.replace(at, length_line.size(), "Transfer-Encoding: chunked\r\n");
+    head.replace(at, length_line.size(), chunked ? "Transfer-Encoding: chunked\r\n" : "");
     out.append(head);
 }
 
@@ -145,7 +158,7 @@ reactor::task<void> stream_events(http::exchange& ex, waiter& w, bool stream) {
         bool done = w.stopped || w.overflow || (stream && !w.hub_registered);
         if (!w.overflow) {
             while (!w.events.empty()) {
-                append_chunk(out, w.events.front());
+                append_chunk(out, w.events.front(), w.chunked);
                 w.events.pop_front();
                 if (!stream) {
                     done = true;
@@ -154,10 +167,10 @@ reactor::task<void> stream_events(http::exchange& ex, waiter& w, bool stream) {
             }
         }
         if (done) {
-            out.append("0\r\n\r\n");
+            end_body(out, w.chunked);
         }
         const bool sent = co_await send_all(ex.fd, out);
-        if (!sent || w.stopped) {
+        if (!sent || w.stopped || (done && !w.chunked)) {
             ex.close_connection = true;
         }
         if (!sent || done) {
@@ -187,14 +200,15 @@ reactor::task<void> serve_watch(http::exchange& ex, http::keys_request& req,
     std::string out = std::move(*ex.pending_output);
     ex.pending_output->clear();
     ex.response.body().clear();
-    append_chunked_head(ex, out);
+    w.chunked = ex.request.version_minor != 0;
+    append_chunked_head(ex, out, w.chunked);
     ex.taken_over = true;
     if (!wa.registered) {
-        append_chunk(out, wa.answer.body);
-        out.append("0\r\n\r\n");
+        append_chunk(out, wa.answer.body, w.chunked);
+        end_body(out, w.chunked);
         ctx.state.waiters.erase(local_id);
         const bool sent = co_await send_all(ex.fd, out);
-        ex.close_connection = !sent;
+        ex.close_connection = !sent || !w.chunked;
         co_return;
     }
     if (co_await send_all(ex.fd, out)) {
