@@ -127,6 +127,7 @@ function reasonFor(err) {
 // Splits an etcd key into segments below `rootKey` ('/a/b'); null when the key is not strictly
 // below it; [] when it is the root itself or one of its ancestors.
 function relativeParts(key, rootKey) {
+  if (rootKey === '/') return key === '/' ? [] : key.slice(1).split('/');
   if (key === rootKey || rootKey.startsWith(key === '/' ? '/' : key + '/')) return [];
   if (!key.startsWith(rootKey + '/')) return null;
   return key.slice(rootKey.length + 1).split('/');
