@@ -67,6 +67,7 @@ class EtcdClient extends EventEmitter {
     const deadline = Date.now() + (timeoutMs ?? this.requestTimeoutMs);
     let lastErr = null;
     const n = this.endpoints.length;
+    let staleRetried = false;
     for (let i = 0; i < n; i++) {
       const idx = (this.current + i) % n;
       const remaining = deadline - Date.now();
@@ -85,6 +86,8 @@ class EtcdClient extends EventEmitter {
         }
         if (err.code === 'ECLOSED') throw err;
         lastErr = err;
+        // A kept-alive socket the server had closed: one more try on the same endpoint.
+        if (err.reusedSocket && !staleRetried) { staleRetried = true; i--; }
       }
     }
     const err = new RegistryError('EUNAVAILABLE',
@@ -150,9 +153,15 @@ class EtcdClient extends EventEmitter {
         s.setKeepAlive(true, KEEPALIVE_PROBE_MS);
         s.setNoDelay(true);
       });
-      req.on('error', (cause) => finish(new RegistryError('EUNAVAILABLE',
-        `${ep.href}: ${cause.code || cause.message}`, { cause })));
+      req.on('error', (cause) => {
+        const err = new RegistryError('EUNAVAILABLE', `${ep.href}: ${cause.code || cause.message}`,
+          { cause });
+        if (req.reusedSocket && !gotResponse) err.reusedSocket = true;
+        finish(err);
+      });
+      let gotResponse = false;
       req.on('response', (res) => {
+        gotResponse = true;
         const index = Number(res.headers['x-etcd-index'] ?? NaN);
         if (watch) {
           clearTimeout(timer);

@@ -111,6 +111,9 @@ test('connection errors: backoff capped at retryPeriod, then a reconnect resync'
     await sub;
     let it = await fake.next();
     it.req.socket.destroy();
+    // A reset kept-alive socket earns one immediate retry of the same watch: reset that too.
+    it = await fake.next();
+    if (it.wait) it.req.socket.destroy(); else fake.reply(it, 500, 0, { message: 'boom' });
     const times = [];
     for (let i = 0; i < 6; i++) {
       it = await fake.next(2000);
