@@ -128,6 +128,9 @@ void members_change(http::exchange& ex, const cluster_info& c, std::string_view 
 void add_members_routes(http::router& routes, const cluster_info& c) {
     auto handler = [&c](http::exchange& ex) {
         add_cors_headers(ex, c.cors);
+        if (answer_options(ex)) {
+            return;
+        }
         if (!allow_methods(ex, "GET,POST,DELETE,PUT",
                 {http::method::get, http::method::post, http::method::delete_,
                     http::method::put})) {
@@ -280,6 +283,14 @@ void add_cors_headers(http::exchange& ex, const std::vector<std::string>& cors) 
     ex.response.add_header("Access-Control-Allow-Headers", "accept, content-type, authorization");
 }
 
+bool answer_options(http::exchange& ex) {
+    if (ex.request.method != http::method::options) {
+        return false;
+    }
+    ex.response.set_status(200);
+    return true;
+}
+
 std::string go_duration_string(std::int64_t ns) {
     if (ns == 0) {
         return "0s";
@@ -327,6 +338,9 @@ void add_cluster_routes(http::router& routes, const cluster_info& cluster,
     add_members_routes(routes, cluster);
     routes.exact("/v2/machines", [&cluster](http::exchange& ex) {
         add_cors_headers(ex, cluster.cors);
+        if (answer_options(ex)) {
+            return;
+        }
         if (!allow_methods(ex, "GET,HEAD", {http::method::get, http::method::head})) {
             return;
         }
@@ -345,12 +359,18 @@ void add_cluster_routes(http::router& routes, const cluster_info& cluster,
     });
     routes.exact("/v2/stats/self", [&cluster](http::exchange& ex) {
         add_cors_headers(ex, cluster.cors);
+        if (answer_options(ex)) {
+            return;
+        }
         if (allow_methods(ex, "GET", {http::method::get})) {
             stats_self(ex, cluster);
         }
     });
     routes.exact("/v2/stats/leader", [&cluster](http::exchange& ex) {
         add_cors_headers(ex, cluster.cors);
+        if (answer_options(ex)) {
+            return;
+        }
         if (allow_methods(ex, "GET", {http::method::get})) {
             std::string body = "{\"leader\":\"" + cluster.self_id_hex + "\",\"followers\":{}}";
             ex.response.reply(200, "application/json", body);
@@ -359,6 +379,9 @@ void add_cluster_routes(http::router& routes, const cluster_info& cluster,
     routes.exact_async("/v2/stats/store",
         [&cluster, &store](http::exchange& ex) -> reactor::task<void> {
             add_cors_headers(ex, cluster.cors);
+            if (answer_options(ex)) {
+                co_return;
+            }
             if (!allow_methods(ex, "GET", {http::method::get})) {
                 co_return;
             }

@@ -267,8 +267,7 @@ void keys_api::add_routes(http::router& routes) {
     auto handler = [this](http::exchange& ex) -> reactor::task<void> {
         add_cors_headers(ex, _cluster.cors);
         const http::method m = ex.request.method;
-        if (m == http::method::options && !_cluster.cors.empty()) {
-            ex.response.set_status(200);  // etcd's CORS handler answers OPTIONS itself
+        if (answer_options(ex)) {
             co_return;
         }
         if (!keys_method_allowed(m)) {

@@ -18,6 +18,7 @@ using http::keys_op;
 // The expiry loop re-checks at least this often while TTL keys exist, so a key written with
 // an earlier expiry than the one it sleeps for is not late by more than this.
 constexpr std::int64_t expiry_poll_ns = 50'000'000;
+constexpr std::int64_t sync_interval_ns = 500'000'000;
 
 std::int64_t wall_now_ns() { return reactor::reactor::current().wall_ns(); }
 
@@ -246,22 +247,35 @@ void store_service::drain_notifications() {
 reactor::task<void> store_service::run_expiry() {
     auto& r = reactor::reactor::current();
     _expiry_running = true;
+    // etcd 3.4's leader proposes a SYNC every 500 ms while TTL keys exist; each is a raft
+    // entry, so X-Raft-Index moves with them. Expiry itself runs as soon as a key is due
+    // (etcd expires only at those SYNCs, up to 500 ms late).
+    std::int64_t next_sync_ns = r.now_ns() + sync_interval_ns;
     while (!_stopping) {
         if (!_tree.has_ttl_keys()) {
             _expiry_target_ns = 0;
             co_await _expiry_wake.wait();
+            // etcd's ticker kept running: the next SYNC is at the next tick from now.
+            next_sync_ns += ((r.now_ns() - next_sync_ns) / sync_interval_ns + 1) *
+                sync_interval_ns;
             continue;
+        }
+        if (r.now_ns() >= next_sync_ns) {
+            ++_raft_index;
+            next_sync_ns += ((r.now_ns() - next_sync_ns) / sync_interval_ns + 1) *
+                sync_interval_ns;
         }
         const std::int64_t now = r.wall_ns();
         const std::int64_t next = _tree.next_expiry();
         if (next <= now) {
-            ++_raft_index;  // the leader's SYNC entry
             _tree.expire(now);
             drain_notifications();
             continue;
         }
         _expiry_target_ns = next;
-        co_await reactor::sleep_for(std::min(next - now, expiry_poll_ns));
+        const std::int64_t until_sync = std::max<std::int64_t>(next_sync_ns - r.now_ns(), 0);
+        const std::int64_t sleep_ns = std::min(std::min(next - now, expiry_poll_ns), until_sync);
+        co_await reactor::sleep_for(sleep_ns);
     }
     _expiry_running = false;
     _expiry_done.notify();

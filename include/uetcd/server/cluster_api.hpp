@@ -54,6 +54,9 @@ void write_member_json(std::string& out, const member_info& m);
 
 // CORS headers as etcd's cors.CORSHandler adds them (none when the list is empty).
 void add_cors_headers(http::exchange& ex, const std::vector<std::string>& cors);
+// etcd's CORS handler wraps every client handler and answers OPTIONS itself: 200, empty
+// body, whatever --cors says. True when it answered.
+bool answer_options(http::exchange& ex);
 
 // Go's time.Duration.String(): "1.791452199s", "2m3.5s", "500ms", "0s".
 std::string go_duration_string(std::int64_t ns);
