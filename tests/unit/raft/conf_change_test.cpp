@@ -109,11 +109,7 @@ TEST_CASE("conf change: an unapplied committed change blocks campaigning",
     ready rd = net.node(2).ready();
     net.nodes.at(2).storage->append(rd.entries);
     net.node(2).advance(ready{std::nullopt, std::nullopt, {}, rd.entries, {}, {}, {}, false});
-    message hb;
-    hb.type = message_type::msg_heartbeat;
-    hb.from = 1;
-    hb.to = 2;
-    hb.term = 1;
+    message hb = uetcd::raft::testing::make_message(message_type::msg_heartbeat, 1, 2, 1);
     hb.commit = net.core(2).log().last_index();
     REQUIRE(net.node(2).step(hb).ok());
     REQUIRE(net.core(2).log().committed() > net.core(2).log().applied());

@@ -61,11 +61,7 @@ TEST_CASE("election: a vote goes to an up-to-date log only (Raft 5.4.1)", "[raft
         s.append(uetcd::raft::testing::make_entries({{1, 1}, {2, 2}}));
         s.set_hard_state(hard_state{2, 0, 0});
         raw_node n(uetcd::raft::testing::test_config(1, {1, 2}, &s));
-        message m;
-        m.type = message_type::msg_vote;
-        m.from = 2;
-        m.to = 1;
-        m.term = 3;
+        message m = uetcd::raft::testing::make_message(message_type::msg_vote, 2, 1, 3);
         m.index = r.cand_index;
         m.log_term = r.cand_log_term;
         REQUIRE(n.step(m).ok());
@@ -80,11 +76,7 @@ TEST_CASE("election: a vote goes to an up-to-date log only (Raft 5.4.1)", "[raft
 
 TEST_CASE("election: one vote per term", "[raft][election]") {
     test_network net(3);
-    message m;
-    m.type = message_type::msg_vote;
-    m.to = 1;
-    m.term = 1;
-    m.from = 2;
+    message m = uetcd::raft::testing::make_message(message_type::msg_vote, 2, 1, 1);
     REQUIRE(net.node(1).step(m).ok());
     m.from = 3;
     REQUIRE(net.node(1).step(m).ok());
@@ -166,11 +158,7 @@ TEST_CASE("check-quorum: followers with a live leader ignore votes (lease)",
     "[raft][checkquorum]") {
     test_network net(3, [](config& c) { c.check_quorum = true; });
     net.elect(1);
-    message m;
-    m.type = message_type::msg_vote;
-    m.from = 3;
-    m.to = 2;
-    m.term = 5;
+    message m = uetcd::raft::testing::make_message(message_type::msg_vote, 3, 2, 5);
     m.index = 10;
     m.log_term = 5;
     REQUIRE(net.node(2).step(m).ok());

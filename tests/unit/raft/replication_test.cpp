@@ -10,11 +10,7 @@ using uetcd::raft::testing::test_network;
 
 namespace {
 message app_resp(node_id from, raft_term term, raft_index index) {
-    message m;
-    m.type = message_type::msg_app_resp;
-    m.from = from;
-    m.to = 1;
-    m.term = term;
+    message m = uetcd::raft::testing::make_message(message_type::msg_app_resp, from, 1, term);
     m.index = index;
     return m;
 }
@@ -48,11 +44,7 @@ TEST_CASE("replication: old-term entries commit only with a current-term entry (
     s.set_hard_state(hard_state{1, 0, 0});
     raw_node n(test_config(1, {1, 2, 3}, &s));
     REQUIRE(n.campaign().ok());
-    message vote;
-    vote.type = message_type::msg_vote_resp;
-    vote.from = 2;
-    vote.to = 1;
-    vote.term = 2;
+    message vote = uetcd::raft::testing::make_message(message_type::msg_vote_resp, 2, 1, 2);
     REQUIRE(n.step(vote).ok());
     REQUIRE(n.core().state() == role::leader);  // appended (3, 2)
     REQUIRE(n.step(app_resp(2, 2, 2)).ok());
@@ -310,11 +302,7 @@ TEST_CASE("malformed network messages are refused before the core sees them", "[
     test_network net(3);
     net.elect(1);
     auto app = [] {
-        message m;
-        m.type = message_type::msg_app;
-        m.from = 1;
-        m.to = 2;
-        m.term = 1;
+        message m = uetcd::raft::testing::make_message(message_type::msg_app, 1, 2, 1);
         m.index = 1;
         m.log_term = 1;
         m.entries = make_entries({{2, 1}, {3, 1}});

@@ -100,11 +100,7 @@ TEST_CASE("snapshot: restore ignores an older snapshot and fast-forwards a match
         s.append(ents);
         s.set_hard_state(hard_state{1, 0, 3});
         raw_node n(uetcd::raft::testing::test_config(2, {1, 2}, &s));
-        message m;
-        m.type = message_type::msg_snap;
-        m.from = 1;
-        m.to = 2;
-        m.term = 3;
+        message m = uetcd::raft::testing::make_message(message_type::msg_snap, 1, 2, 3);
         m.snap = snapshot{"data", snapshot_meta{conf_state{{1, 2}}, r.snap_index, r.snap_term}};
         REQUIRE(n.step(m).ok());
         ready rd = n.ready();

@@ -135,6 +135,15 @@ public:
     std::map<node_id, std::vector<read_state>> read_states;
 };
 
+inline message make_message(message_type type, node_id from, node_id to, raft_term term) {
+    message m;
+    m.type = type;
+    m.from = from;
+    m.to = to;
+    m.term = term;
+    return m;
+}
+
 inline std::vector<entry> make_entries(std::initializer_list<std::pair<raft_index,
     raft_term>> pairs) {
     std::vector<entry> out;

@@ -70,11 +70,7 @@ TEST_CASE("transfer: a forwarded request reaching a follower is forwarded again"
     test_network net(3);
     net.elect(1);
     // Node 3 forwarded a transfer request to node 2, which is not the leader.
-    message m;
-    m.type = message_type::msg_transfer_leader;
-    m.from = 3;
-    m.to = 2;
-    m.term = 1;
+    message m = uetcd::raft::testing::make_message(message_type::msg_transfer_leader, 3, 2, 1);
     REQUIRE(net.node(2).step(m).ok());
     net.stabilize();
     CHECK(net.core(3).state() == role::leader);
