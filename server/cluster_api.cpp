@@ -92,11 +92,260 @@ bool json_content_type(http::exchange& ex) {
     return false;
 }
 
+// A small reader for etcd's member request body {"peerURLs":[..]}, with Go's error texts
+// for the common failures (json.Unmarshal, then types.NewURLs). Other keys are skipped.
+class member_body_reader {
+public:
+    explicit member_body_reader(std::string_view text) : _text(text) {}
+
+    // The peer URLs, or the message etcd answers with 400 (or 409 left to the caller).
+    result<std::vector<std::string>, std::string> read() {
+        skip_space();
+        if (_at >= _text.size()) {
+            return failure{std::string("unexpected end of JSON input")};
+        }
+        const char first = _text[_at];
+        if (first != '{') {
+            if (auto bad = skip_value(); !bad.empty()) {
+                return failure{bad};
+            }
+            const char* kind = first == '[' ? "array" : first == '"' ? "string"
+                : first == 't' || first == 'f' ? "bool" : first == 'n' ? "" : "number";
+            if (*kind == '\0') {
+                return failure{std::string("no valid URLs given")};  // null: nothing set
+            }
+            return failure{std::string("json: cannot unmarshal ") + kind +
+                " into Go value of type struct { PeerURLs []string \"json:\\\"peerURLs\\\"\" }"};
+        }
+        ++_at;
+        std::vector<std::string> urls;
+        for (;;) {
+            skip_space();
+            if (_at < _text.size() && _text[_at] == '}') {
+                ++_at;
+                break;
+            }
+            std::string key;
+            if (!read_string(key)) {
+                return failure{syntax_error("looking for beginning of object key string")};
+            }
+            skip_space();
+            if (_at >= _text.size() || _text[_at] != ':') {
+                return failure{syntax_error("after object key")};
+            }
+            ++_at;
+            skip_space();
+            if (key == "peerURLs" && _at < _text.size() && _text[_at] == '"') {
+                return failure{std::string("json: cannot unmarshal string into Go struct "
+                                           "field .peerURLs of type []string")};
+            }
+            if (key == "peerURLs" && _at < _text.size() && _text[_at] == '[') {
+                if (auto bad = read_string_array(urls); !bad.empty()) {
+                    return failure{bad};
+                }
+            } else if (auto bad = skip_value(); !bad.empty()) {
+                return failure{bad};
+            }
+            skip_space();
+            if (_at < _text.size() && _text[_at] == ',') {
+                ++_at;
+                continue;
+            }
+            if (_at < _text.size() && _text[_at] == '}') {
+                ++_at;
+                break;
+            }
+            return failure{syntax_error("after object key:value pair")};
+        }
+        return check_urls(std::move(urls));
+    }
+
+private:
+    std::string syntax_error(std::string_view context) const {
+        if (_at >= _text.size()) {
+            return "unexpected end of JSON input";
+        }
+        return std::string("invalid character '") + _text[_at] + "' " + std::string(context);
+    }
+    void skip_space() {
+        while (_at < _text.size() && (_text[_at] == ' ' || _text[_at] == '\t' ||
+                   _text[_at] == '\n' || _text[_at] == '\r')) {
+            ++_at;
+        }
+    }
+    bool read_string(std::string& out) {
+        if (_at >= _text.size() || _text[_at] != '"') {
+            return false;
+        }
+        ++_at;
+        while (_at < _text.size() && _text[_at] != '"') {
+            if (_text[_at] == '\\' && _at + 1 < _text.size()) {
+                ++_at;  // simple escapes only: the next byte as it is
+            }
+            out.push_back(_text[_at++]);
+        }
+        if (_at >= _text.size()) {
+            return false;
+        }
+        ++_at;
+        return true;
+    }
+    std::string read_string_array(std::vector<std::string>& out) {
+        ++_at;  // '['
+        skip_space();
+        if (_at < _text.size() && _text[_at] == ']') {
+            ++_at;
+            return {};
+        }
+        for (;;) {
+            skip_space();
+            std::string item;
+            if (!read_string(item)) {
+                return _at >= _text.size() ? "unexpected end of JSON input"
+                    : "json: cannot unmarshal value into Go struct field .peerURLs of type "
+                      "string";
+            }
+            out.push_back(std::move(item));
+            skip_space();
+            if (_at < _text.size() && _text[_at] == ',') {
+                ++_at;
+                continue;
+            }
+            if (_at < _text.size() && _text[_at] == ']') {
+                ++_at;
+                return {};
+            }
+            return syntax_error("after array element");
+        }
+    }
+    // Any JSON value (literals checked as Go's scanner does); "" on success.
+    std::string skip_value() {
+        skip_space();
+        if (_at >= _text.size()) {
+            return "unexpected end of JSON input";
+        }
+        const char c = _text[_at];
+        for (std::string_view literal : {"null", "true", "false"}) {
+            if (c != literal[0]) {
+                continue;
+            }
+            for (std::size_t i = 1; i < literal.size(); ++i, ++_at) {
+                if (_at + 1 >= _text.size()) {
+                    return "unexpected end of JSON input";
+                }
+                if (_text[_at + 1] != literal[i]) {
+                    ++_at;
+                    return syntax_error("in literal " + std::string(literal) +
+                        " (expecting '" + literal[i] + "')");
+                }
+            }
+            ++_at;
+            return {};
+        }
+        if (c == '"') {
+            std::string ignored;
+            return read_string(ignored) ? std::string() : "unexpected end of JSON input";
+        }
+        if (c == '-' || (c >= '0' && c <= '9')) {
+            while (_at < _text.size() && std::string_view("+-.eE0123456789").find(
+                                             _text[_at]) != std::string_view::npos) {
+                ++_at;
+            }
+            return {};
+        }
+        if (c == '[' || c == '{') {
+            return skip_container();
+        }
+        return syntax_error("looking for beginning of value");
+    }
+    std::string skip_container() {
+        const char close = _text[_at] == '[' ? ']' : '}';
+        ++_at;
+        for (;;) {
+            skip_space();
+            if (_at < _text.size() && _text[_at] == close) {
+                ++_at;
+                return {};
+            }
+            if (close == '}') {
+                std::string ignored;
+                skip_space();
+                if (!read_string(ignored)) {
+                    return syntax_error("looking for beginning of object key string");
+                }
+                skip_space();
+                if (_at >= _text.size() || _text[_at++] != ':') {
+                    return syntax_error("after object key");
+                }
+            }
+            if (auto bad = skip_value(); !bad.empty()) {
+                return bad;
+            }
+            skip_space();
+            if (_at < _text.size() && _text[_at] == ',') {
+                ++_at;
+            } else if (_at >= _text.size() || _text[_at] != close) {
+                return syntax_error(close == ']' ? "after array element"
+                                                 : "after object key:value pair");
+            }
+        }
+    }
+    static result<std::vector<std::string>, std::string> check_urls(
+        std::vector<std::string> urls) {
+        if (urls.empty()) {
+            return failure{std::string("no valid URLs given")};
+        }
+        for (std::string& u : urls) {
+            const auto first = u.find_first_not_of(" \t\n\r");
+            const auto last = u.find_last_not_of(" \t\n\r");
+            u = first == std::string::npos ? std::string() : u.substr(first, last - first + 1);
+            const auto scheme_end = u.find("://");
+            const std::string scheme = scheme_end == std::string::npos ? std::string()
+                                                                       : u.substr(0, scheme_end);
+            if (scheme != "http" && scheme != "https" && scheme != "unix" && scheme != "unixs") {
+                return failure{"URL scheme must be http, https, unix, or unixs: " + u};
+            }
+            const std::string rest = u.substr(scheme_end + 3);
+            const auto slash = rest.find('/');
+            if (!split_host_port(rest.substr(0, slash))) {
+                return failure{"URL address does not have the form \"host:port\": " + u};
+            }
+            if (slash != std::string::npos) {
+                return failure{"URL must not contain a path: " + u};
+            }
+        }
+        return urls;
+    }
+
+    std::string_view _text;
+    std::size_t _at = 0;
+};
+
+// Answers 400 (bad body) or 409 (a peer URL of another member) as etcd does; true when the
+// request is valid.
+bool member_urls_valid(http::exchange& ex, const cluster_info& c, std::uint64_t self = 0) {
+    auto urls = member_body_reader(ex.request.body).read();
+    if (!urls) {
+        reply_message(ex, 400, urls.error());
+        return false;
+    }
+    for (const member_info& m : c.members) {
+        for (const std::string& u : urls.value()) {
+            if (m.id != self &&
+                std::find(m.peer_urls.begin(), m.peer_urls.end(), u) != m.peer_urls.end()) {
+                reply_message(ex, 409, "membership: peerURL exists");
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 // PUT and DELETE /v2/members/<id>, POST /v2/members: membership changes need raft, which
 // is not there yet. Unknown members get etcd's 404; a change that etcd would make is 500.
 void members_change(http::exchange& ex, const cluster_info& c, std::string_view rest) {
     if (ex.request.method == http::method::post) {
-        if (json_content_type(ex)) {
+        if (json_content_type(ex) && member_urls_valid(ex, c)) {
             reply_message(ex, 500, "Internal Server Error");
         }
         return;
@@ -115,10 +364,15 @@ void members_change(http::exchange& ex, const cluster_info& c, std::string_view 
         valid = valid && digit >= 0;
         id = (id << 4) | static_cast<std::uint64_t>(digit < 0 ? 0 : digit);
     }
-    if (ex.request.method == http::method::put && !json_content_type(ex)) {
+    if (!valid) {  // etcd getID: not a hex id
+        reply_message(ex, 404, "No such member: " + std::string(rest));
         return;
     }
-    if (!valid || c.find(id) == nullptr) {
+    if (ex.request.method == http::method::put &&
+        !(json_content_type(ex) && member_urls_valid(ex, c, id))) {
+        return;
+    }
+    if (c.find(id) == nullptr) {
         reply_message(ex, 404, "No such member: " + std::string(rest));
         return;
     }

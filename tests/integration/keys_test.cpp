@@ -31,6 +31,15 @@ std::string request(int port, const std::string& method, const std::string& targ
     return c.read_until_close();
 }
 
+std::string request_body(int port, const std::string& method, const std::string& target,
+    const std::string& content_type, const std::string& body) {
+    connection c(port);
+    c.send_all(method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: " +
+        content_type + "\r\nContent-Length: " + std::to_string(body.size()) +
+        "\r\nConnection: close\r\n\r\n" + body);
+    return c.read_until_close();
+}
+
 std::string header(const std::string& response, const std::string& name) {
     const auto head_end = response.find("\r\n\r\n");
     const std::string key = "\r\n" + name + ": ";
@@ -184,6 +193,18 @@ TEST_CASE("keys: cluster endpoints", "[keys]") {
     CHECK(status_of(request(p, "GET", "/v2/members/zz")) == 404);
     CHECK(status_of(request(p, "DELETE", "/v2/members/1234")) == 404);
     CHECK(status_of(request(p, "HEAD", "/v2/members")) == 405);
+    r = request_body(p, "POST", "/v2/members", "application/json", "not-json");
+    CHECK(status_of(r) == 400);
+    CHECK(body_of(r) == "{\"message\":\"invalid character 'o' in literal null (expecting "
+        "'u')\"}");
+    r = request_body(p, "POST", "/v2/members", "text/plain", "{}");
+    CHECK(status_of(r) == 415);
+    CHECK(body_of(r) == "{\"message\":\"Bad Content-Type text/plain, accept "
+        "application/json\"}");
+    r = request_body(p, "POST", "/v2/members", "application/json; charset=utf-8",
+        "{\"peerURLs\":[\"bad url\"]}");
+    CHECK(body_of(r) == "{\"message\":\"URL scheme must be http, https, unix, or unixs: "
+        "bad url\"}");
     r = request(p, "GET", "/v2/stats/self");
     CHECK(body_of(r).find("\"state\":\"StateLeader\"") != std::string::npos);
     r = request(p, "GET", "/v2/stats/leader");
