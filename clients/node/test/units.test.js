@@ -55,3 +55,15 @@ test('keys, paths and trees', () => {
     { key: '/p/d', dir: true, nodes: [{ key: '/p/d/x', value: '[1,2]' }] }] }),
   { a: 1, b: 'text', d: { x: [1, 2] } });
 });
+
+test('package exports: require, import and the same objects', async () => {
+  const cjs = require('uetcd-node');
+  const esm = await import('uetcd-node');
+  for (const name of ['Registry', 'RegistryError', 'createConfig', 'Config', 'attachNconf']) {
+    assert.equal(typeof cjs[name], 'function', name);
+    assert.equal(esm[name], cjs[name], name);
+  }
+  const err = new cjs.RegistryError('EAUTH', 'x', { errorCode: 110, status: 401 });
+  assert.ok(err instanceof Error);
+  assert.deepEqual([err.name, err.code, err.errorCode, err.status], ['RegistryError', 'EAUTH', 110, 401]);
+});
