@@ -65,13 +65,17 @@ std::vector<std::string> reorder_args(const std::vector<flag_spec>& specs,
             may_take_value = false;
             flags.push_back(arg);
         } else if (arg == "--") {
-            rest.insert(rest.end(), args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+            // urfave moves the "--" in front of the other positionals, so Go's flag package
+            // consumes it: "set k -- -5" sets k to "-5".
+            rest.insert(rest.begin(), "--");
+            rest.insert(rest.end(), args.begin() + static_cast<std::ptrdiff_t>(i) + 1,
+                args.end());
             break;
         } else if (arg_is_flag(specs, arg)) {
+            // urfave 1.22 does not look at the flag's type: after "-r" the next positional
+            // is moved too (harmless: Go's flag package then stops there).
             flags.push_back(arg);
-            const flag_spec* spec = find_spec(specs, bare_flag_name(arg));
-            may_take_value = arg.find('=') == std::string::npos &&
-                             spec->kind != flag_kind::boolean;
+            may_take_value = arg.find('=') == std::string::npos;
         } else {
             rest.push_back(arg);
         }

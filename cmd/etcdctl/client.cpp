@@ -229,10 +229,8 @@ reactor::task<keys_outcome> keys_call(cluster_client& client, request r) {
 
 int keys_failure(const command_context& c, const keys_outcome& o) {
     if (o.key_error) {
-        if (c.output == "json") {
-            err(keys_error_json(*o.key_error) + "\n");
-            return exit_server_error;
-        }
+        // Go's handleError prints JSON only for a *client.Error, which the v2 client never
+        // returns (it returns client.Error values), so -o json errors stay text.
         return handle_error_text(exit_server_error, keys_error_text(*o.key_error));
     }
     return handle_error(c, exit_server_error, *o.failed);

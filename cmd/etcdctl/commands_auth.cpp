@@ -251,6 +251,9 @@ reactor::task<int> run_user_command(std::string_view sub, command_context& c) {
         }
         co_return exit_success;
     }
+    if ((sub == "grant" || sub == "revoke") && c.flags.all("roles").empty()) {
+        co_return fail("No roles specified; please use `--roles`");
+    }
     if (c.flags.args.size() != 1) {
         co_return fail("Please provide a username");
     }

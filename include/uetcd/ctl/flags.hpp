@@ -28,7 +28,7 @@ struct flag_value {
 
 struct parsed_flags {
     std::vector<flag_value> values;  // one per spec, in spec order, defaults filled in
-    std::vector<std::string> args;   // positional arguments in order, "--" kept after the 1st
+    std::vector<std::string> args;   // positional arguments in order
 
     // The value of the flag whose first name is `name`; asserts that it exists.
     const std::string& text(std::string_view name) const;

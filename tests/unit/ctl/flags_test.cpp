@@ -50,7 +50,9 @@ TEST_CASE("flags: unknown flags after a positional stay positional; -- ends reor
     auto q = parse_flags(set_flags, {"/w", "--", "sh", "--ttl", "1"}, true);
     REQUIRE(q.ok());
     REQUIRE(q->integer("ttl") == 0);
-    REQUIRE(q->args == std::vector<std::string>{"/w", "--", "sh", "--ttl", "1"});
+    REQUIRE(q->args == std::vector<std::string>{"/w", "sh", "--ttl", "1"});
+    auto n = parse_flags(set_flags, {"k", "--", "-5"}, true);
+    REQUIRE(n->args == std::vector<std::string>{"k", "-5"});
 }
 
 TEST_CASE("flags: Go's error texts", "[ctl]") {
