@@ -59,6 +59,11 @@ task<result<std::string, wal_error>> save_snapshot(file_system& fs, const std::s
     if (rc == 0) {
         rc = co_await fs.fsync_dir(dir);
     }
+    const auto slash = dir.rfind('/');
+    if (rc == 0 && slash != std::string::npos && slash > 0) {
+        const std::string parent = dir.substr(0, slash);  // snap/ may be new
+        rc = co_await fs.fsync_dir(parent);
+    }
     if (rc != 0) {
         co_return failure{snap_io_error(rc, path, "save")};
     }

@@ -138,14 +138,19 @@ task<result<std::unique_ptr<wal>, wal_error>> wal::create(file_system& fs,
     if (!fd.ok()) {
         co_return failure{std::move(fd).error()};
     }
-    // The WAL directory itself must survive: fsync its parent (etcd fsyncs the parent too).
-    const auto slash = dir.rfind('/');
-    if (slash != std::string::npos && slash > 0) {
-        const std::string parent = dir.substr(0, slash);
-        rc = co_await fs.fsync_dir(parent);
+    // The WAL directory itself must survive: fsync its parent and grandparent (member/ and
+    // the data dir, which make_dirs may just have created; etcd fsyncs the parent too).
+    std::string ancestor = dir;
+    for (int level = 0; level < 2; ++level) {
+        const auto slash = ancestor.rfind('/');
+        if (slash == std::string::npos || slash == 0) {
+            break;
+        }
+        ancestor.resize(slash);
+        rc = co_await fs.fsync_dir(ancestor);
         if (rc != 0) {
             co_await fs.close(*fd);
-            co_return failure{io_error(rc, parent, "fsync dir")};
+            co_return failure{io_error(rc, ancestor, "fsync dir")};
         }
     }
     log->_fd = *fd;
@@ -304,8 +309,13 @@ task<bool> wal::flush_batch() {
         const bool cut = co_await cut_segment();
         co_return cut;  // the next round fills the new segment
     }
-    _batch.assign(_queue, 0, bytes);
-    _queue.erase(0, bytes);
+    if (bytes == _queue.size()) {
+        _batch.swap(_queue);  // the common case: everything queued goes, no copy
+        _queue.clear();
+    } else {
+        _batch.assign(_queue, 0, bytes);
+        _queue.erase(0, bytes);
+    }
     _space.notify_all();
     int rc = co_await write_all(_fs, _fd, _batch, _segment_offset);
     if (rc == 0) {
@@ -332,6 +342,7 @@ task<bool> wal::flush_batch() {
     _stats.records += count;
     _stats.bytes += bytes;
     _stats.batch_records_max = std::max(_stats.batch_records_max, count);
+    _stats.last_batch_records = count;
     _durable_changed.notify_all();
     co_return true;
 }

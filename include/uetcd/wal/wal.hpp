@@ -92,7 +92,8 @@ struct wal_stats {
     std::uint64_t records = 0;      // records made durable
     std::uint64_t bytes = 0;        // framed bytes made durable
     std::uint64_t fdatasyncs = 0;   // one per batch
-    std::uint64_t batch_records_max = 0;
+    std::uint64_t batch_records_max = 0;  // records / fdatasyncs is the mean batch size
+    std::uint64_t last_batch_records = 0;
     std::uint64_t segments_cut = 0;
     std::uint64_t queue_waits = 0;  // appends that waited for queue room
 };
