@@ -68,7 +68,10 @@ class EtcdClient extends EventEmitter {
     let lastErr = null;
     const n = this.endpoints.length;
     let staleRetried = false;
-    for (let i = 0; i < n; i++) {
+    // A watch tries only the current endpoint and never retries: after any connection error
+    // the caller re-reads (with failover) instead of trusting its waitIndex elsewhere.
+    const tries = watch ? 1 : n;
+    for (let i = 0; i < tries; i++) {
       const idx = (this.current + i) % n;
       const remaining = deadline - Date.now();
       if (remaining <= 0) break;
@@ -87,6 +90,7 @@ class EtcdClient extends EventEmitter {
         if (err.code === 'ECLOSED') throw err;
         lastErr = err;
         // A kept-alive socket the server had closed: one more try on the same endpoint.
+        if (watch) throw err;
         if (err.reusedSocket && !staleRetried) { staleRetried = true; i--; }
       }
     }

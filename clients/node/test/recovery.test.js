@@ -141,3 +141,19 @@ test('consumer behind a paused proxy while > 1000 writes clear the history: no e
     await proxy.close();
   }
 });
+
+test('endpoint failover of a live subscription: the first endpoint dies, the watch moves on', async () => {
+  const proxy = await new PausableProxy(server.port).start();
+  const provider = registry({ group: 'fo', ttl: 30 });
+  const consumer = registry({ group: 'fo', endpoints: [proxy.endpoint, server.endpoint] });
+  const resyncs = [];
+  consumer.on('resync', (r) => resyncs.push(r.reason));
+  await provider.register(P1);
+  const c = collector();
+  await consumer.subscribe('com.foo.Bar', c.listener);
+  assert.deepEqual(c.list('com.foo.Bar'), [P1]);
+  await proxy.close();
+  await waitFor(() => resyncs.includes('reconnect'), 3000, 'resync through the second endpoint');
+  await provider.register(P2);
+  await waitFor(() => c.list('com.foo.Bar')?.length === 2, 2000, 'live again');
+});
