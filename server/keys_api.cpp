@@ -28,6 +28,7 @@ struct waiter {
     reactor::cancel_slot peek_cancel;
     store::watcher_id id;
     bool hub_registered = false;  // the hub on the store's core still holds the watcher
+    bool hub_removed = false;     // a one-shot watcher's event came (maybe before the reply)
     bool client_closed = false;
     bool stopped = false;
     bool overflow = false;
@@ -127,6 +128,7 @@ struct keys_api::core_state final : watch_sink {
             w.events.push_back(std::move(e.json));
             if (e.last) {
                 w.hub_registered = false;
+                w.hub_removed = true;
             }
             if (w.events.size() > stream_buffer_events_max) {
                 w.overflow = true;
@@ -195,7 +197,7 @@ reactor::task<void> serve_watch(http::exchange& ex, http::keys_request& req,
         ctx.state.waiters.erase(local_id);
         co_return;
     }
-    w.hub_registered = wa.registered;
+    w.hub_registered = wa.registered && !w.hub_removed;
     w.id = wa.id;
     std::string out = std::move(*ex.pending_output);
     ex.pending_output->clear();
