@@ -233,6 +233,24 @@ reactor::task<void> serve_watch(http::exchange& ex, http::keys_request& req,
     }
 }
 
+// Go's server buffers 2048 bytes of a body without Content-Length; etcd's one larger Write
+// goes out as a single chunk of a chunked response.
+constexpr std::size_t go_chunking_threshold_bytes = 2048;
+
+reactor::task<void> send_chunked_answer(http::exchange& ex) {
+    const bool chunked = ex.request.version_minor != 0;
+    std::string out = std::move(*ex.pending_output);
+    ex.pending_output->clear();
+    std::string body = std::move(ex.response.body());
+    ex.response.body().clear();
+    append_chunked_head(ex, out, chunked);
+    append_chunk(out, body, chunked);
+    end_body(out, chunked);
+    ex.taken_over = true;
+    const bool sent = co_await send_all(ex.fd, out);
+    ex.close_connection = !sent || !chunked;
+}
+
 bool keys_method_allowed(http::method m) {
     return m == http::method::head || m == http::method::get || m == http::method::put ||
         m == http::method::post || m == http::method::delete_;
@@ -303,6 +321,9 @@ void keys_api::add_routes(http::router& routes) {
         auto call = reactor::smp::current().submit_to(store_core, std::move(fn));
         keys_answer a = co_await call;
         write_answer(ex, a);
+        if (a.body.size() > go_chunking_threshold_bytes && m != http::method::head) {
+            co_await send_chunked_answer(ex);
+        }
     };
     routes.exact_async("/v2/keys", handler);
     routes.subtree_async("/v2/keys/", handler);
