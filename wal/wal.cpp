@@ -278,7 +278,9 @@ void wal::fail(wal_error error) {
 
 task<void> wal::flush_loop() {
     while (true) {
-        while (_queued.empty() && !_closing && !_failure) {
+        // When closing, appends that took a ticket but still wait for room are served first.
+        while (_queued.empty() && !_failure
+            && (!_closing || _tickets_served != _tickets_issued)) {
             co_await _work.wait();
         }
         if (_failure.has_value() || _queued.empty()) {

@@ -356,3 +356,29 @@ TEST_CASE("wal: recovery after a cut at every byte of the last records returns e
     });
     REQUIRE(checked > 200);  // every byte of four records of 16 + 8 + 1..90 bytes
 }
+
+TEST_CASE("wal: close drains every append in flight, also those waiting for room",
+    "[wal][bounds]") {
+    sim_disk disk(12);
+    appender_state state;
+    state.disk = &disk;
+    wal_stats stats;
+    wal_test::run_on_reactor([&]() -> task<void> {
+        const std::string metadata;
+        wal_options options = small_options();
+        options.segment_bytes = 1 << 20;
+        auto created = co_await wal::create(disk, sim_dir, metadata, options);
+        REQUIRE(created.ok());
+        state.log = created->get();
+        for (std::uint64_t i = 1; i <= 300; ++i) {
+            state.gate.enter();
+            rx::spawn(append_one(state, i));
+        }
+        co_await state.log->close();
+        co_await state.gate.close();
+        stats = state.log->stats();
+    });
+    REQUIRE(stats.queue_waits > 0);
+    REQUIRE(state.resolved == 300);
+    REQUIRE(state.durable_when_resolved == 300);
+}
