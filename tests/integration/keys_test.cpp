@@ -365,3 +365,29 @@ TEST_CASE("keys: re-watching from index+1 sees every event once, in order", "[ke
     CHECK(written.size() > writes / 2);
     CHECK(seen == written);
 }
+
+TEST_CASE("keys: answers over 2 KiB are chunked; HTTP/1.0 watches are not", "[keys]") {
+    etcd_server srv;
+    REQUIRE(srv.wait_ready());
+    const int p = srv.client_port;
+    const std::string value(100, 'v');
+    for (int i = 0; i < 30; ++i) {
+        request(p, "PUT", "/v2/keys/big/k" + std::to_string(i) + "?value=" + value);
+    }
+    auto r = request(p, "GET", "/v2/keys/big?sorted=true");
+    CHECK(header(r, "Transfer-Encoding") == "chunked");
+    CHECK(header(r, "Content-Length").empty());
+    const std::string body = dechunk(body_of(r));
+    CHECK(body.size() > 2048);
+    CHECK(body.rfind("{\"action\":\"get\",\"node\":{\"key\":\"/big\",\"dir\":true,", 0) == 0);
+    r = request(p, "HEAD", "/v2/keys/big?sorted=true");
+    CHECK(std::stoul(header(r, "Content-Length")) == body.size());
+
+    connection c(p);
+    c.send_all("GET /v2/keys/big/k1?wait=true&waitIndex=4 HTTP/1.0\r\n\r\n");
+    r = c.read_until_close();
+    CHECK(header(r, "Transfer-Encoding").empty());
+    CHECK(body_of(r).rfind("{\"action\":\"set\",\"node\":{\"key\":\"/big/k0\"", 0) != 0);
+    CHECK(body_of(r).find("\"key\":\"/big/k1\"") != std::string::npos);
+    CHECK(c.peer_closed());
+}
