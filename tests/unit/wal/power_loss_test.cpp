@@ -2,7 +2,7 @@
 // a random operation, crash the disk (torn sectors, lost unsynced data and directory entries),
 // recover, and check: every acknowledged record is present and intact, every recovered record
 // is one that was appended (never garbage), or recovery refuses with a detected corruption.
-// Then the recovered WAL is reopened, appended to and read again.
+// Then the recovered WAL lives again: reopened, appended to, crashed, recovered and checked.
 // Usage: wal-power-loss [--seeds=N] [--seed=S]  (a failure prints the --seed=S to replay).
 #include <algorithm>
 #include <cstdio>
@@ -131,31 +131,37 @@ std::string check_recovered(const recovered_wal& got, const run_state& state,
     return {};
 }
 
-// Phase 2: reopen the recovered WAL, append three entries, read again.
-task<std::string> reopen_and_append(sim_disk& disk, const recovered_wal& got, run_state& state,
-    const wal_options& options) {
+// Phase 2: a second life on the recovered WAL with its own power failure (or none), then
+// recovery again. What the first recovery returned is on disk now and must survive as well.
+task<std::string> second_life(sim_disk& disk, const recovered_wal& got, std::uint64_t seed,
+    const wal_options& options, prng& random, totals& sum) {
+    run_state state;
+    state.seed = seed;
+    state.appended_index = got.last_index;
+    state.max_acked_index = got.last_index;
+    state.max_acked_term = got.state.has_value() ? got.state->term : 0;
+    disk.fail_after(random.chance(500) ? 1 + random.below(120) : 0);
     auto opened = co_await wal::open(disk, wal_dir, got, options);
-    if (!opened.ok()) {
+    if (opened.ok()) {
+        state.log = opened->get();
+        co_await produce(state, disk, random);
+        co_await state.gate.close();
+        co_await state.log->close();
+    } else if (!disk.failed()) {
         co_return "reopen failed: " + opened.error().message();
     }
-    state.appended_index = got.last_index;
-    std::vector<record> batch;
-    for (int i = 0; i < 3; ++i) {
-        ++state.appended_index;
-        batch.push_back(make_entry(state.appended_index,
-            payload_for(state.seed, state.appended_index)));
-    }
-    auto done = co_await (*opened)->append(batch);
-    co_await (*opened)->close();
-    if (!done.ok()) {
-        co_return "append after reopen failed: " + done.error().message();
-    }
+    disk.crash();
     auto again = co_await read_wal(disk, wal_dir, 0);
     if (!again.ok()) {
+        const wal_errc code = again.error().code;
+        if (code == wal_errc::corrupt || code == wal_errc::bad_header) {
+            ++sum.refused;
+            co_return std::string();
+        }
         co_return "second recovery failed: " + again.error().message();
     }
-    state.max_acked_term = 0;
-    co_return check_recovered(*again, state, state.appended_index);
+    sum.torn += again->torn ? 1 : 0;
+    co_return check_recovered(*again, state, state.max_acked_index);
 }
 
 task<std::string> run_seed(std::uint64_t seed, totals& sum) {
@@ -197,7 +203,7 @@ task<std::string> run_seed(std::uint64_t seed, totals& sum) {
     if (!problem.empty()) {
         co_return problem;
     }
-    problem = co_await reopen_and_append(disk, *got, state, options);
+    problem = co_await second_life(disk, *got, seed, options, random, sum);
     co_return problem;
 }
 
