@@ -94,6 +94,16 @@ void print_help() {
     ctl::out(text);
 }
 
+// Our own short usage of one command (the wording is not Go's).
+std::string command_usage(const command_spec& spec) {
+    std::string text = "USAGE:\n   etcdctl " + std::string(spec.name) +
+                       " [command options] [arguments...]\n\nOPTIONS:\n";
+    for (const auto& f : spec.flags) {
+        text += "   --" + std::string(f.names) + "\n";
+    }
+    return text;
+}
+
 std::optional<std::string> real_env(const char* name, void*) {
     const char* v = std::getenv(name);
     return v == nullptr ? std::nullopt : std::optional<std::string>(v);
@@ -169,7 +179,9 @@ int version_lines(bool ours) {
 int dispatch(const std::vector<std::string>& args) {
     auto global = ctl::parse_flags(ctl::global_flag_specs(), args, false);
     if (!global) {
-        ctl::err("Incorrect Usage. " + global.error() + "\n");
+        ctl::out("Incorrect Usage. " + global.error() + "\n\n");
+        print_help();
+        ctl::err(global.error() + "\n");
         return 1;
     }
     auto options = ctl::resolve_global_options(*global, real_env, nullptr);
@@ -212,7 +224,8 @@ int dispatch(const std::vector<std::string>& args) {
     }
     auto flags = ctl::parse_flags(spec->flags, command_args, true);
     if (!flags) {
-        ctl::err("Incorrect Usage: " + flags.error() + "\n");
+        ctl::out("Incorrect Usage: " + flags.error() + "\n\n" + command_usage(*spec));
+        ctl::err(flags.error() + "\n");
         return 1;
     }
     if (spec->name == "backup") {
