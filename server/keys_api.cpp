@@ -316,10 +316,15 @@ void keys_api::add_routes(http::router& routes) {
         const std::int64_t expire_ns = req.ttl_s
             ? http::expiration_for_ttl(*req.ttl_s, reactor::reactor::current().wall_ns())
             : 0;
-        store_service* svc = &_store;
-        auto fn = [svc, r = std::move(req), expire_ns] { return svc->apply(r, expire_ns); };
-        auto call = reactor::smp::current().submit_to(store_core, std::move(fn));
-        keys_answer a = co_await call;
+        keys_answer a;
+        if (reactor::reactor::current().core() == store_core) {
+            a = _store.apply(req, expire_ns);  // no message to ourselves
+        } else {
+            store_service* svc = &_store;
+            auto fn = [svc, r = std::move(req), expire_ns] { return svc->apply(r, expire_ns); };
+            auto call = reactor::smp::current().submit_to(store_core, std::move(fn));
+            a = co_await call;
+        }
         write_answer(ex, a);
         if (a.body.size() > go_chunking_threshold_bytes && m != http::method::head) {
             co_await send_chunked_answer(ex);
