@@ -130,7 +130,12 @@ class Server {
 
 async function startServer() {
   const s = new Server();
-  await s.start();
+  try {
+    await s.start();
+  } catch (err) {
+    await s.stop();
+    throw err;
+  }
   return s;
 }
 
