@@ -94,7 +94,8 @@ reactor::task<result<http::client_response, request_error>> cluster_client::send
         }
         const std::int64_t now = reactor::reactor::current().now_ns();
         if (!r.wait && now >= _deadline_ns) {
-            co_return failure{request_error{{"context deadline exceeded"}, false, false}};
+            // context.DeadlineExceeded is a net.Error with Timeout(): a connection error.
+            co_return failure{request_error{{"context deadline exceeded"}, false, true}};
         }
         auto parsed = http::parse_http_url(url);
         if (!parsed) {
@@ -103,7 +104,14 @@ reactor::task<result<http::client_response, request_error>> cluster_client::send
             continue;
         }
         const std::int64_t left = _deadline_ns - now;
-        const std::int64_t dial_ns = std::min<std::int64_t>(30'000'000'000, left);
+        // Go's dial timeout: 30 s, capped by --total-timeout; a watch has no command deadline.
+        std::int64_t dial_ns = 30'000'000'000;
+        if (_options.total_timeout_ns > 0) {
+            dial_ns = std::min(dial_ns, _options.total_timeout_ns);
+        }
+        if (!r.wait) {
+            dial_ns = std::min(dial_ns, left);
+        }
         auto connection = co_await http::client_connection::open(parsed->address, dial_ns);
         if (!connection) {
             failed.errors.push_back(connection.error());
@@ -130,7 +138,9 @@ reactor::task<result<http::client_response, request_error>> cluster_client::send
             failed.errors.push_back(header_timeout ? "client: endpoint " + _endpoints[k] +
                                                          " exceeded header timeout"
                                                    : response.error());
-            failed.connection_only = failed.connection_only && header_timeout;
+            // Go's header timeout is a plain error, not a connection error.
+            failed.connection_only = failed.connection_only && !header_timeout &&
+                                     is_connection_error(response.error());
             continue;
         }
         const int status = response->status;
@@ -165,9 +175,8 @@ reactor::task<int> cluster_client::sync() {
         auto response = co_await send(r);
         if (!response) {
             if (response.error().connection_only) {
-                err("Error:  " + response.error().text() + "\n");
-                err(response.error().detail() + "\n");
-                co_return exit_bad_connection;
+                co_return handle_error(command_context{}, exit_bad_connection,
+                    response.error());
             }
         } else if (response->status == 200) {
             auto members = parse_members(response->body);
