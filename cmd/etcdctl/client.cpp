@@ -79,14 +79,61 @@ bool is_connection_error(std::string_view e) {
 
 }  // namespace
 
+reactor::task<result<http::client_response, cluster_client::attempt_error>>
+cluster_client::attempt(const std::string& endpoint, const request& r, std::int64_t left_ns) {
+    auto parsed = http::parse_http_url(endpoint + r.path_and_query);
+    if (!parsed) {
+        co_return failure{attempt_error{parsed.error(), false}};
+    }
+    // Go's dial timeout: 30 s, capped by --total-timeout; a watch has no command deadline.
+    std::int64_t dial_ns = 30'000'000'000;
+    if (_options.total_timeout_ns > 0) {
+        dial_ns = std::min(dial_ns, _options.total_timeout_ns);
+    }
+    if (!r.wait) {
+        dial_ns = std::min(dial_ns, left_ns);
+    }
+    auto connection = co_await http::client_connection::open(parsed->address, dial_ns);
+    if (!connection) {
+        const bool dial = is_connection_error(connection.error());
+        co_return failure{attempt_error{connection.error(), dial}};
+    }
+    http::client_request req;
+    req.method = r.method;
+    req.target = parsed->target;
+    req.host = parsed->host;
+    req.body = r.body;
+    if (!r.content_type.empty()) {
+        req.headers.emplace_back("Content-Type", r.content_type);
+    }
+    if (!_auth_header.empty()) {
+        req.headers.emplace_back("Authorization", _auth_header);
+    }
+    const std::int64_t timeout_ns =
+        r.wait ? std::int64_t{1} << 60
+               : std::min(left_ns, _options.timeout_ns > 0 ? _options.timeout_ns : left_ns);
+    auto response = co_await connection->send(std::move(req), timeout_ns);
+    if (!response) {
+        // Go's header timeout is a plain error, not a connection error.
+        if (response.error() == "i/o timeout") {
+            co_return failure{
+                attempt_error{"client: endpoint " + endpoint + " exceeded header timeout", false}};
+        }
+        const bool read = is_connection_error(response.error());
+        co_return failure{attempt_error{response.error(), read}};
+    }
+    co_return std::move(response).value();
+}
+
 reactor::task<result<http::client_response, request_error>> cluster_client::send(request r) {
     request_error failed;
     const std::size_t count = _endpoints.size();
     for (std::size_t i = 0; i < count; ++i) {
         const std::size_t k = (_pinned + i) % count;
-        const std::string url = _endpoints[k] + r.path_and_query;
+        const std::string& endpoint = _endpoints[k];
         if (_options.debug) {
-            std::string line = "cURL Command: curl -X " + verb(r.method) + " " + url;
+            std::string line = "cURL Command: curl -X " + verb(r.method) + " " + endpoint +
+                               r.path_and_query;
             if (r.has_body) {
                 line += " -d " + go_quote(r.body);
             }
@@ -97,58 +144,17 @@ reactor::task<result<http::client_response, request_error>> cluster_client::send
             // context.DeadlineExceeded is a net.Error with Timeout(): a connection error.
             co_return failure{request_error{{"context deadline exceeded"}, false, true}};
         }
-        auto parsed = http::parse_http_url(url);
-        if (!parsed) {
-            failed.errors.push_back(parsed.error());
-            failed.connection_only = false;
-            continue;
-        }
-        const std::int64_t left = _deadline_ns - now;
-        // Go's dial timeout: 30 s, capped by --total-timeout; a watch has no command deadline.
-        std::int64_t dial_ns = 30'000'000'000;
-        if (_options.total_timeout_ns > 0) {
-            dial_ns = std::min(dial_ns, _options.total_timeout_ns);
-        }
-        if (!r.wait) {
-            dial_ns = std::min(dial_ns, left);
-        }
-        auto connection = co_await http::client_connection::open(parsed->address, dial_ns);
-        if (!connection) {
-            failed.errors.push_back(connection.error());
-            failed.connection_only = failed.connection_only && is_connection_error(connection.error());
-            continue;
-        }
-        http::client_request req;
-        req.method = r.method;
-        req.target = parsed->target;
-        req.host = parsed->host;
-        req.body = r.body;
-        if (!r.content_type.empty()) {
-            req.headers.emplace_back("Content-Type", r.content_type);
-        }
-        if (!_auth_header.empty()) {
-            req.headers.emplace_back("Authorization", _auth_header);
-        }
-        std::int64_t timeout = r.wait ? std::int64_t{1} << 60
-                                      : std::min(left, _options.timeout_ns > 0
-                                                           ? _options.timeout_ns : left);
-        auto response = co_await connection->send(std::move(req), timeout);
+        auto response = co_await attempt(endpoint, r, _deadline_ns - now);
         if (!response) {
-            const bool header_timeout = response.error() == "i/o timeout";
-            failed.errors.push_back(header_timeout ? "client: endpoint " + _endpoints[k] +
-                                                         " exceeded header timeout"
-                                                   : response.error());
-            // Go's header timeout is a plain error, not a connection error.
-            failed.connection_only = failed.connection_only && !header_timeout &&
-                                     is_connection_error(response.error());
+            failed.errors.push_back(response.error().text);
+            failed.connection_only = failed.connection_only && response.error().connection;
             continue;
         }
         const int status = response->status;
         if (status / 100 == 5) {
             failed.errors.push_back(status == 500 || status == 503
-                                        ? "client: etcd member " + _endpoints[k] +
-                                              " has no leader"
-                                        : "client: etcd member " + _endpoints[k] +
+                                        ? "client: etcd member " + endpoint + " has no leader"
+                                        : "client: etcd member " + endpoint +
                                               " returns server error [" + response->reason + "]");
             failed.connection_only = false;
             continue;

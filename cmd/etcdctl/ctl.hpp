@@ -59,6 +59,14 @@ public:
     std::int64_t command_deadline_ns() const { return _deadline_ns; }
 
 private:
+    struct attempt_error {
+        std::string text;
+        bool connection = false;  // Go's isConnectionError: dial and read failures
+    };
+    // One try on one endpoint.
+    reactor::task<result<http::client_response, attempt_error>> attempt(
+        const std::string& endpoint, const request& r, std::int64_t left_ns);
+
     global_options _options;
     std::string _auth_header;
     std::vector<std::string> _endpoints;
