@@ -65,6 +65,7 @@ void response::reset() noexcept {
     _values.clear();
     _body.clear();
     _sniffed_type = {};
+    _rejected = false;
 }
 
 void response::add_header(std::string_view name, std::string_view value) {
@@ -128,6 +129,10 @@ bool status_allows_body(int status) { return status >= 200 && status != 204 && s
 
 void response::write_to(std::string& out, std::string_view date, bool head_only,
     bool connection_close) const {
+    if (_rejected) {
+        write_parse_error(out, _status, "");
+        return;
+    }
     append_status_line(out, _status);
     // Go writes the handler's headers sorted by name (Header.WriteSubset).
     std::uint8_t order[header_count_max];

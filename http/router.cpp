@@ -133,7 +133,7 @@ const async_handler* router::route(const request& req, response& res,
     std::string& decoded_path) const {
     if (!percent_decode_path(req.path, decoded_path)) {
         // Go rejects the request line itself when the target's escapes are bad.
-        res.reply_text_error(400, "400 Bad Request: invalid URL escape");
+        res.reject_bad_request();
         return nullptr;
     }
     if (req.method != method::connect) {

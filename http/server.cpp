@@ -185,7 +185,7 @@ std::size_t input_bytes_max(const parser_limits& limits) {
 }  // namespace
 
 bool server::finish_request(connection_io& io, const parse_result& pr, std::size_t& offset) {
-    const bool close_after = !io.req->keep_alive || _stopping;
+    const bool close_after = !io.req->keep_alive || _stopping || io.res.closes_connection();
     const auto date = _dates.get(reactor::reactor::current().wall_ns() / 1'000'000'000);
     io.res.write_to(io.out, date, io.req->method == method::head, close_after);
     offset += pr.consumed_bytes;

@@ -52,6 +52,13 @@ public:
     void reply(int status, std::string_view content_type, std::string_view body);
     // Go's http.Error: text/plain; charset=utf-8, X-Content-Type-Options: nosniff, text + "\n".
     void reply_text_error(int status, std::string_view text);
+    // A request Go's server refuses before any handler runs (e.g. a bad escape in the
+    // path): its bare "400 Bad Request" answer, then the connection closes.
+    void reject_bad_request() noexcept {
+        _status = 400;
+        _rejected = true;
+    }
+    bool closes_connection() const noexcept { return _rejected; }
 
     // Appends the whole response to `out`. Without a body for HEAD (`head_only`), with
     // "Connection: close" when the connection ends after it.
@@ -70,6 +77,7 @@ private:
     std::string _values;
     std::string _body;
     std::string_view _sniffed_type;
+    bool _rejected = false;
 };
 
 // Appends a complete minimal response for a request that could not be parsed, as Go's
