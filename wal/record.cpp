@@ -72,6 +72,8 @@ void encode_record(record_type type, std::string_view payload, std::string& out)
     out.append(payload);
     out.resize(start + framed_bytes(payload.size()), '\0');
     UETCD_ASSERT((out.size() - start) % record_alignment_bytes == 0);
+    // Paired with the check on read: what we frame must decode (debug builds, costs a hash).
+    UETCD_ASSERT_DEBUG(decode_record(out, start).ok());
 }
 
 namespace {
