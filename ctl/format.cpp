@@ -413,7 +413,7 @@ std::string api_error_message(std::string_view json) {
     sj::dom::parser parser;
     auto object = parse_object(parser, json);
     if (!object) {
-        return std::string(json);
+        return {};
     }
     return string_member(*object, "message");
 }

@@ -43,14 +43,21 @@ std::string members_error(const result<http::client_response, request_error>& r)
     return message.empty() ? "unexpected status code " + std::to_string(r->status) : message;
 }
 
-reactor::task<result<std::vector<member>, std::string>> list_members(cluster_client& client) {
+reactor::task<result<std::vector<member>, request_error>> list_members(cluster_client& client) {
     request r{.path_and_query = "/v2/members"};
     auto response = co_await client.send(r);
-    if (!response || response->status != 200) {
-        co_return failure{response ? "unexpected status code " + std::to_string(response->status)
-                                   : response.error().text()};
+    if (!response) {
+        co_return failure{response.error()};
     }
-    co_return parse_members(response->body);
+    if (response->status != 200) {
+        co_return failure{request_error{
+            {"unexpected status code " + std::to_string(response->status)}, false, false}};
+    }
+    auto members = parse_members(response->body);
+    if (!members) {
+        co_return failure{request_error{{members.error()}, false, false}};
+    }
+    co_return std::move(members).value();
 }
 
 int fail(std::string_view text) {
@@ -61,7 +68,7 @@ int fail(std::string_view text) {
 reactor::task<int> member_list(command_context& c) {
     auto members = co_await list_members(*c.client);
     if (!members) {
-        co_return fail(members.error());
+        co_return fail(members.error().text());
     }
     request r{.path_and_query = "/v2/members/leader"};
     auto leader = co_await c.client->send(r);
@@ -90,7 +97,7 @@ reactor::task<int> member_add(command_context& c) {
     out("Added member named " + args[0] + " with ID " + new_id + " to cluster\n");
     auto members = co_await list_members(*c.client);
     if (!members) {
-        co_return fail(members.error());
+        co_return fail(members.error().text());
     }
     std::string conf;
     for (const auto& m : *members) {
@@ -111,7 +118,7 @@ reactor::task<int> member_remove(command_context& c) {
     const std::string& id = args[0];
     auto members = co_await list_members(*c.client);
     if (!members) {
-        co_return fail(members.error());
+        co_return fail(members.error().text());
     }
     bool found = false;
     const member* named = nullptr;
@@ -207,7 +214,7 @@ reactor::task<int> run_cluster_health(command_context& c) {
     auto members = co_await list_members(*c.client);
     if (!members) {
         out("cluster may be unhealthy: failed to list members\n");
-        co_return handle_error_text(exit_server_error, members.error());
+        co_return handle_error(c, exit_server_error, members.error());
     }
     const bool forever = c.flags.boolean("forever");
     // Bounded by the user only with --forever (Ctrl-C ends it), as Go's.

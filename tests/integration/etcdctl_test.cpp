@@ -8,7 +8,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <thread>
 #include <regex>
 #include <string>
 #include <vector>
@@ -204,7 +209,88 @@ void same_as_go(const std::vector<step>& steps, bool with_endpoint = true) {
     }
 }
 
+// Answers every request with 200 and `members_json` (GET /v2/members) or 404, until stopped.
+// Lets cluster-health and the sync see members whose client URLs are down or missing.
+class fake_members_server {
+public:
+    explicit fake_members_server(std::string members_json) : _body(std::move(members_json)) {
+        _fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ::bind(_fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+        socklen_t len = sizeof(a);
+        ::getsockname(_fd, reinterpret_cast<sockaddr*>(&a), &len);
+        port = ntohs(a.sin_port);
+        ::listen(_fd, 16);
+        _thread = std::thread([this] { serve(); });
+    }
+    ~fake_members_server() {
+        _stop = true;
+        ::shutdown(_fd, SHUT_RDWR);
+        _thread.join();
+        ::close(_fd);
+    }
+    std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port); }
+    int port = 0;
+
+private:
+    void serve() {
+        for (int served = 0; served < 1000 && !_stop; ++served) {
+            pollfd p{_fd, POLLIN, 0};
+            if (::poll(&p, 1, 100) <= 0) {
+                continue;
+            }
+            const int c = ::accept(_fd, nullptr, nullptr);
+            if (c < 0) {
+                continue;
+            }
+            std::string got;
+            char buf[4096];
+            while (got.find("\r\n\r\n") == std::string::npos) {
+                const auto n = ::recv(c, buf, sizeof(buf), 0);
+                if (n <= 0) {
+                    break;
+                }
+                got.append(buf, static_cast<std::size_t>(n));
+            }
+            const bool members = got.starts_with("GET /v2/members ");
+            const std::string body = members ? _body : "404 page not found\n";
+            const std::string reply = std::string(members ? "HTTP/1.1 200 OK" : "HTTP/1.1 404 Not Found") +
+                                      "\r\nContent-Type: application/json\r\nContent-Length: " +
+                                      std::to_string(body.size()) +
+                                      "\r\nConnection: close\r\n\r\n" + body;
+            ::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
+            ::close(c);
+        }
+    }
+    int _fd = -1;
+    std::string _body;
+    std::atomic<bool> _stop{false};
+    std::thread _thread;
+};
+
 }  // namespace
+
+TEST_CASE("etcdctl: cluster-health with unreachable members; sync without client URLs",
+    "[etcdctl]") {
+    const std::string dead_a = "http://127.0.0.1:" + std::to_string(free_port());
+    const std::string dead_b = "http://127.0.0.1:" + std::to_string(free_port());
+    fake_members_server fake(R"({"members":[{"id":"aaa","name":"a","peerURLs":["http://x:2"],)"
+                             R"("clientURLs":[")" + dead_a + R"(",")" + dead_b + R"("]},)"
+                             R"({"id":"bbb","name":"b","peerURLs":["http://x:4"],"clientURLs":[]},)"
+                             R"({"id":"ccc","name":"c","peerURLs":["http://x:5"],"clientURLs":[")" +
+                             server().endpoint() + R"("]}]})");
+    same_as_go({{{"--endpoints", fake.endpoint(), "cluster-health"}},
+                   {{"--no-sync", "--endpoints", fake.endpoint(), "member", "list"}},
+                   {{"--endpoints", dead_a, "cluster-health"}}},
+        false);
+    fake_members_server empty(R"({"members":[{"id":"aaa","name":"a","peerURLs":["http://x:2"],)"
+                              R"("clientURLs":[]}]})");
+    same_as_go({{{"--endpoints", empty.endpoint(), "get", "/a"}},
+                   {{"--debug", "--endpoints", empty.endpoint(), "get", "/a"}}},
+        false);
+}
 
 TEST_CASE("etcdctl: quick start", "[etcdctl]") {
     const std::string ep = server().endpoint();

@@ -84,7 +84,7 @@ struct member {
 };
 result<std::vector<member>, std::string> parse_members(std::string_view json);
 result<member, std::string> parse_member(std::string_view json);
-// {"message":"..."} of the members and auth APIs, else the body itself.
+// {"message":"..."} of the members and auth APIs; "" when the body is not such JSON.
 std::string api_error_message(std::string_view json);
 
 // `member list` lines.
