@@ -127,15 +127,15 @@ reactor::task<int> member_remove(command_context& c) {
         named = m.name == id ? &m : named;
     }
     if (!found) {
-        std::string text = "Couldn't find a member in the cluster with an ID of " + id + ".\n";
+        std::string text;
         if (named != nullptr) {
-            text += "Found a member named " + named->name +
-                    "; if this is correct, please use its ID, eg:\n\tetcdctl member remove " +
-                    named->id + "\nFor more details, read the documentation at "
-                    "https://github.com/etcd-io/etcd/blob/master/Documentation/op-guide/"
-                    "runtime-configuration.md#remove-a-member\n\n";
+            text = "Found a member named " + named->name +
+                   "; if this is correct, please use its ID, eg:\n\tetcdctl member remove " +
+                   named->id + "\nFor more details, read the documentation at "
+                   "https://github.com/etcd-io/etcd/blob/master/Documentation/"
+                   "runtime-configuration.md#remove-a-member\n\n";
         }
-        err(text);
+        err(text + "Couldn't find a member in the cluster with an ID of " + id + ".\n");
         co_return exit_bad_args;
     }
     request r{.method = http::method::delete_, .path_and_query = "/v2/members/" + id};

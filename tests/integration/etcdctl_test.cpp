@@ -256,7 +256,8 @@ private:
             }
             const bool members = got.starts_with("GET /v2/members ");
             const std::string body = members ? _body : "404 page not found\n";
-            const std::string reply = std::string(members ? "HTTP/1.1 200 OK" : "HTTP/1.1 404 Not Found") +
+            const std::string status = members ? "HTTP/1.1 200 OK" : "HTTP/1.1 404 Not Found";
+            const std::string reply = status +
                                       "\r\nContent-Type: application/json\r\nContent-Length: " +
                                       std::to_string(body.size()) +
                                       "\r\nConnection: close\r\n\r\n" + body;
@@ -283,7 +284,12 @@ TEST_CASE("etcdctl: cluster-health with unreachable members; sync without client
                              server().endpoint() + R"("]}]})");
     same_as_go({{{"--endpoints", fake.endpoint(), "cluster-health"}},
                    {{"--no-sync", "--endpoints", fake.endpoint(), "member", "list"}},
-                   {{"--endpoints", dead_a, "cluster-health"}}},
+                   {{"--endpoints", dead_a, "cluster-health"}},
+                   {{"--no-sync", "--endpoints", fake.endpoint(), "member", "add", "x",
+                       "http://127.0.0.1:9"}},
+                   {{"--no-sync", "--endpoints", fake.endpoint(), "member", "remove", "aaa"}},
+                   {{"--no-sync", "--endpoints", fake.endpoint(), "member", "remove", "b"}},
+                   {{"--no-sync", "--endpoints", fake.endpoint(), "member", "remove", "zz"}}},
         false);
     fake_members_server empty(R"({"members":[{"id":"aaa","name":"a","peerURLs":["http://x:2"],)"
                               R"("clientURLs":[]}]})");
@@ -433,6 +439,16 @@ TEST_CASE("etcdctl: member, cluster-health, user, role, auth", "[etcdctl]") {
         {{"user", "get", "nobody"}}, {{"user", "grant"}}, {{"user", "grant", "x", "--roles", "r"}},
         {{"role", "grant", "r"}}, {{"role", "grant", "r", "--path", "/a//b"}},
         {{"role", "grant", "r", "--path", "/a", "--read", "--write"}}, {{"auth", "enable"}}});
+}
+
+TEST_CASE("etcdctl: member update with the member's own peer URL", "[etcdctl]") {
+    const std::string ep = server().endpoint();
+    auto list = run_tool({ours_binary(), "--endpoints", ep, "member", "list"});
+    const std::string id = list.out.substr(0, list.out.find(':'));
+    const auto peer_at = list.out.find("peerURLs=") + 9;
+    const std::string peer = list.out.substr(peer_at, list.out.find(' ', peer_at) - peer_at);
+    same_as_go({{{"member", "update", id, peer}}, {{"member", "update", id + "0", peer}},
+        {{"member", "add", "dup", peer}}, {{"member", "list"}}});
 }
 
 TEST_CASE("etcdctl: user and role round trip", "[etcdctl]") {
