@@ -101,7 +101,17 @@ std::string command_usage(const command_spec& spec) {
     std::string text = "USAGE:\n   etcdctl " + std::string(spec.name) +
                        " [command options] [arguments...]\n\nOPTIONS:\n";
     for (const auto& f : spec.flags) {
-        text += "   --" + std::string(f.names) + "\n";
+        std::string line;
+        std::string_view names = f.names;
+        while (!names.empty()) {
+            const auto comma = names.find(',');
+            std::string_view name = names.substr(0, comma);
+            name.remove_prefix(name.starts_with(' ') ? 1 : 0);
+            line += (line.empty() ? "" : ", ") + std::string(name.size() > 1 ? "--" : "-") +
+                    std::string(name);
+            names = comma == std::string_view::npos ? std::string_view() : names.substr(comma + 1);
+        }
+        text += "   " + line + "\n";
     }
     return text;
 }
@@ -223,6 +233,15 @@ int dispatch(const std::vector<std::string>& args) {
             return 3;
         }
         command_args.erase(command_args.begin());
+    }
+    for (const auto& a : command_args) {
+        if (a == "--") {
+            break;
+        }
+        if (a == "--help" || a == "-h" || a == "-help") {
+            ctl::out(command_usage(*spec));
+            return 0;
+        }
     }
     auto flags = ctl::parse_flags(spec->flags, command_args, true);
     if (!flags) {
