@@ -227,6 +227,7 @@ int main(int argc, char** argv) {
     const rx::smp_config config{.cores = 1, .pin_threads = false};
     const std::string error = rx::smp::run(config, [&](unsigned) -> task<void> {
         for (std::uint64_t seed = first_seed; seed < first_seed + seeds; ++seed) {
+            co_await rx::yield();  // start each seed on a fresh stack (see wal_test.cpp)
             const std::string problem = co_await run_seed(seed, sum);
             ++sum.seeds;
             if (!problem.empty()) {
