@@ -267,7 +267,7 @@ std::optional<std::string> read_password(std::string_view prompt) {
     }
     out("\n");
     if (!got) {
-        return std::nullopt;
+        return std::string();  // as Go's speakeasy: EOF reads an empty password
     }
     if (!line.empty() && line.back() == '\r') {
         line.pop_back();
