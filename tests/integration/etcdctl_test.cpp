@@ -475,7 +475,12 @@ TEST_CASE("etcdctl: user and role round trip", "[etcdctl]") {
                                  run({"user", "get", user}) +
                                  run({"user", "revoke", user, "--roles", role}) +
                                  run({"role", "revoke", role, "--path", "/y", "--write"}) +
-                                 run({"role", "get", role}) + run({"role", "remove", role}) +
+                                 run({"role", "get", role}) +
+                                 run({"role", "revoke", role, "--path", "/z", "--read"}) +
+                                 run({"user", "add", user + ":other"}) +
+                                 run({"user", "revoke", user, "--roles", role}) +
+                                 run({"user", "grant", user, "--roles", "nothere"}) +
+                                 run({"user", "get", user}) + run({"role", "remove", role}) +
                                  run({"user", "remove", user});
         static std::string go_transcript;
         if (who == "go") {
