@@ -24,7 +24,7 @@ namespace {
 // Bounds that keep one seed fast: the checker is exponential in the worst case.
 constexpr std::size_t history_ops_max = 48;
 constexpr std::size_t net_queue_max = 50'000;
-constexpr std::uint64_t liveness_window_ticks = 200;
+constexpr std::uint64_t liveness_window_ticks = 400;
 constexpr std::uint64_t client_timeout_ticks = 60;
 
 struct envelope {
@@ -274,8 +274,6 @@ void simulator::propose_conf_change(sim_node& leader) {
     log(is_voter ? "propose remove" : "propose add", target);
 }
 
-// Like etcd's peer transport, members refuse messages from a removed member, so a removed
-// member that never learned of its removal cannot disrupt the cluster with elections.
 void simulator::apply_conf_change(sim_node& n, const entry& e) {
     auto cc = decode_conf_change(e.data);
     if (!cc.ok()) {
@@ -336,7 +334,11 @@ void simulator::deliver() {
         const message& m = e.m;
         sim_node& target = _nodes[m.to - 1];
         sim_node& source = _nodes[m.from - 1];
-        const bool cut = _group[m.to - 1] != _group[m.from - 1] || _removed.count(m.from) != 0;
+        // Like etcd's peer transport, a member refuses messages from a member it has seen
+        // removed (it is not among its voters), so a removed member that never learned of
+        // its removal cannot force elections on those that did.
+        const bool fenced = target.up && target.rn->core().prs().count(m.from) == 0;
+        const bool cut = _group[m.to - 1] != _group[m.from - 1] || fenced;
         if (!target.up || cut) {
             if (m.type == message_type::msg_snap && source.up) {
                 source.rn->report_snapshot(m.to, true);
