@@ -2,13 +2,18 @@
 // etcdhttp/http.go healthHandler): GET only, else 405 with "Allow: GET".
 #include "uetcd/server/admin_routes.hpp"
 
+#include "uetcd/server/cluster_api.hpp"
 #include "uetcd/server/config.hpp"
 
 namespace uetcd::server {
 
 namespace {
 
-bool allow_get_only(http::exchange& ex) {
+bool allow_get_only(http::exchange& ex, const std::vector<std::string>& cors) {
+    add_cors_headers(ex, cors);
+    if (answer_options(ex)) {
+        return false;
+    }
     if (ex.request.method == http::method::get) {
         return true;
     }
@@ -19,17 +24,18 @@ bool allow_get_only(http::exchange& ex) {
 
 }  // namespace
 
-void add_admin_routes(http::router& routes, health_source health) {
-    routes.exact("/version", [](http::exchange& ex) {
-        if (!allow_get_only(ex)) {
+void add_admin_routes(http::router& routes, health_source health,
+    const std::vector<std::string>& cors) {
+    routes.exact("/version", [&cors](http::exchange& ex) {
+        if (!allow_get_only(ex, cors)) {
             return;
         }
         // 2.3.8 writes the JSON with Content-Type application/json and no newline.
         ex.response.reply(200, "application/json",
             R"({"etcdserver":"2.3.8","etcdcluster":"2.3.0"})");
     });
-    routes.exact("/health", [health](http::exchange& ex) {
-        if (!allow_get_only(ex)) {
+    routes.exact("/health", [health, &cors](http::exchange& ex) {
+        if (!allow_get_only(ex, cors)) {
             return;
         }
         const bool ok = health.healthy == nullptr || health.healthy(health.context);

@@ -250,8 +250,9 @@ int run_etcd_server(const config& cfg) {
     state.keys = std::make_unique<keys_api>(state.cluster, *state.store, state.cores);
     state.keys->add_routes(state.client_routes);
     add_cluster_routes(state.client_routes, state.cluster, *state.store);
-    add_admin_routes(state.client_routes, {});
-    add_admin_routes(state.peer_routes, {});
+    static const std::vector<std::string> no_cors;
+    add_admin_routes(state.client_routes, {}, cfg.cors);
+    add_admin_routes(state.peer_routes, {}, no_cors);
     for (unsigned core = 0; core < state.cores; ++core) {
         state.shutdown.push_back(std::make_unique<reactor::event>());
     }

@@ -14,10 +14,11 @@
 namespace {
 
 using namespace uetcd;
+const std::vector<std::string> no_cors;
 
 void BM_parse_route_write_version(benchmark::State& state) {
     http::router routes;
-    server::add_admin_routes(routes, {});
+    server::add_admin_routes(routes, {}, no_cors);
     const std::string wire = "GET /version HTTP/1.1\r\nHost: 127.0.0.1:2379\r\n"
                              "User-Agent: wrk\r\nAccept: */*\r\n\r\n";
     std::string buffer = wire;
@@ -45,7 +46,7 @@ BENCHMARK(BM_parse_route_write_version);
 
 void BM_route_write_not_found(benchmark::State& state) {
     http::router routes;
-    server::add_admin_routes(routes, {});
+    server::add_admin_routes(routes, {}, no_cors);
     std::string wire = "GET /v2/unknown/path HTTP/1.1\r\nHost: a\r\n\r\n";
     http::request_parser parser;
     http::request req;

@@ -1,6 +1,9 @@
 // The small endpoints every member answers: /version and /health (etcd 2.3.8 shapes).
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "uetcd/http/router.hpp"
 
 namespace uetcd::server {
@@ -11,6 +14,9 @@ struct health_source {
     void* context = nullptr;
 };
 
-void add_admin_routes(http::router& routes, health_source health);
+// `cors` (--cors origins; may be empty) must outlive the routes. etcd wraps every client
+// handler in its CORS handler; the peer port passes an empty list.
+void add_admin_routes(http::router& routes, health_source health,
+    const std::vector<std::string>& cors);
 
 }  // namespace uetcd::server
