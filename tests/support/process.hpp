@@ -8,6 +8,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -69,6 +70,8 @@ public:
         : _log_path(log_path) {
         _pid = ::fork();
         if (_pid == 0) {
+            // Die with the test, even when it aborts before its destructors run.
+            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
             const int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
             ::dup2(log, 1);
             ::dup2(log, 2);
