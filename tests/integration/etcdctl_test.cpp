@@ -214,22 +214,13 @@ void same_as_go(const std::vector<step>& steps, bool with_endpoint = true) {
 class fake_members_server {
 public:
     explicit fake_members_server(std::string members_json) : _body(std::move(members_json)) {
-        _fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ::bind(_fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-        socklen_t len = sizeof(a);
-        ::getsockname(_fd, reinterpret_cast<sockaddr*>(&a), &len);
-        port = ntohs(a.sin_port);
-        ::listen(_fd, 16);
+        port = _listener.port;
         _thread = std::thread([this] { serve(); });
     }
     ~fake_members_server() {
         _stop = true;
-        ::shutdown(_fd, SHUT_RDWR);
+        ::shutdown(_listener.fd(), SHUT_RDWR);
         _thread.join();
-        ::close(_fd);
     }
     std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port); }
     int port = 0;
@@ -237,11 +228,11 @@ public:
 private:
     void serve() {
         for (int served = 0; served < 1000 && !_stop; ++served) {
-            pollfd p{_fd, POLLIN, 0};
+            pollfd p{_listener.fd(), POLLIN, 0};
             if (::poll(&p, 1, 100) <= 0) {
                 continue;
             }
-            const int c = ::accept(_fd, nullptr, nullptr);
+            const int c = ::accept(_listener.fd(), nullptr, nullptr);
             if (c < 0) {
                 continue;
             }
@@ -265,7 +256,7 @@ private:
             ::close(c);
         }
     }
-    int _fd = -1;
+    loopback_listener _listener;
     std::string _body;
     std::atomic<bool> _stop{false};
     std::thread _thread;

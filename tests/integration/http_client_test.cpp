@@ -31,17 +31,9 @@ void on_reactor(Body body) {
 class scripted_server {
 public:
     explicit scripted_server(std::string reply) : _reply(std::move(reply)) {
-        _fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ::bind(_fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-        socklen_t len = sizeof(a);
-        ::getsockname(_fd, reinterpret_cast<sockaddr*>(&a), &len);
-        port = ntohs(a.sin_port);
-        ::listen(_fd, 4);
+        port = _listener.port;
         _thread = std::thread([this] {
-            const int c = ::accept(_fd, nullptr, nullptr);
+            const int c = ::accept(_listener.fd(), nullptr, nullptr);
             std::string got;
             char buf[4096];
             while (got.find("\r\n\r\n") == std::string::npos) {
@@ -56,15 +48,12 @@ public:
             ::close(c);
         });
     }
-    ~scripted_server() {
-        _thread.join();
-        ::close(_fd);
-    }
+    ~scripted_server() { _thread.join(); }
     int port = 0;
     std::string request;
 
 private:
-    int _fd = -1;
+    loopback_listener _listener;
     std::string _reply;
     std::thread _thread;
 };
@@ -176,21 +165,13 @@ TEST_CASE("client: errors are values with Go-like text", "[client]") {
 }
 
 TEST_CASE("client: a server that never answers times out", "[client]") {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-    socklen_t len = sizeof(a);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::listen(fd, 4);
+    loopback_listener silent;  // accepts in the kernel, never answers
     std::string error;
     on_reactor([&]() -> rx::task<void> {
-        const std::string url = "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+        const std::string url = "http://127.0.0.1:" + std::to_string(silent.port);
         auto r = co_await http::fetch(url, http::method::get, {}, {}, 200'000'000);
         REQUIRE_FALSE(r.ok());
         error = r.error();
     });
-    ::close(fd);
     REQUIRE(error == "i/o timeout");
 }

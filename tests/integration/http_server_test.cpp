@@ -234,19 +234,12 @@ TEST_CASE("start-up failures print one clear line and exit non-zero", "[integrat
         "--initial-cluster", "default=" + peer};
 
     SECTION("client port in use") {
-        connection holder(1);  // unused; the port is held by a plain listening socket below
-        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_port = htons(static_cast<std::uint16_t>(port));
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
-        REQUIRE(::listen(fd, 4) == 0);
+        loopback_listener holder(port);  // a plain socket holds the client port
+        REQUIRE(holder.bound());
         auto argv = base;
         argv.insert(argv.end(), {"--listen-client-urls", url, "--advertise-client-urls", url});
         process p(argv, dir.path() + "/log");
         const auto status = p.wait_exit(5s);
-        ::close(fd);
         REQUIRE(status.has_value());
         REQUIRE(*status == 1);
         REQUIRE(p.log().find("bind: address already in use") != std::string::npos);

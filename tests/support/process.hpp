@@ -43,6 +43,35 @@ inline int free_port() {
     return ntohs(a.sin_port);
 }
 
+// A listening loopback socket (port 0: the kernel picks one) that nobody accepts on unless
+// the test does; closed on destruction. For scripted servers and ports held on purpose.
+class loopback_listener {
+public:
+    explicit loopback_listener(int wanted_port = 0) {
+        _fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(static_cast<std::uint16_t>(wanted_port));
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        _bound = ::bind(_fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
+            ::listen(_fd, 16) == 0;
+        socklen_t len = sizeof(a);
+        ::getsockname(_fd, reinterpret_cast<sockaddr*>(&a), &len);
+        port = ntohs(a.sin_port);
+    }
+    ~loopback_listener() { ::close(_fd); }
+    loopback_listener(const loopback_listener&) = delete;
+    loopback_listener& operator=(const loopback_listener&) = delete;
+
+    int fd() const { return _fd; }
+    bool bound() const { return _bound; }
+    int port = 0;
+
+private:
+    int _fd = -1;
+    bool _bound = false;
+};
+
 // A fresh directory under /tmp, removed with its contents on destruction.
 class temp_dir {
 public:
