@@ -317,11 +317,23 @@ void keys_api::add_routes(http::router& routes) {
             ? http::expiration_for_ttl(*req.ttl_s, reactor::reactor::current().wall_ns())
             : 0;
         keys_answer a;
+        store_service* svc = &_store;
+        const bool is_read = req.op() == http::keys_op::get;
         if (reactor::reactor::current().core() == store_core) {
-            a = _store.apply(req, expire_ns);  // no message to ourselves
+            // No message to ourselves.
+            if (is_read) {
+                a = _store.read(req);
+            } else {
+                a = co_await _store.write(std::move(req), expire_ns);
+            }
+        } else if (is_read) {
+            auto fn = [svc, r = std::move(req)] { return svc->read(r); };
+            auto call = reactor::smp::current().submit_to(store_core, std::move(fn));
+            a = co_await call;
         } else {
-            store_service* svc = &_store;
-            auto fn = [svc, r = std::move(req), expire_ns] { return svc->apply(r, expire_ns); };
+            auto fn = [svc, r = std::move(req), expire_ns]() mutable {
+                return svc->write(std::move(r), expire_ns);
+            };
             auto call = reactor::smp::current().submit_to(store_core, std::move(fn));
             a = co_await call;
         }

@@ -111,59 +111,75 @@ keys_answer store_service::answer_error(const store::error& e) const {
     return a;
 }
 
-keys_answer store_service::apply(const http::keys_request& req, std::int64_t expire_ns) {
+namespace {
+
+store::command_method method_of(http::keys_op op) {
+    switch (op) {
+    case keys_op::quorum_get:
+        return store::command_method::qget;
+    case keys_op::create_unique:
+        return store::command_method::post;
+    case keys_op::remove:
+    case keys_op::compare_and_delete:
+        return store::command_method::del;
+    default:
+        return store::command_method::put;
+    }
+}
+
+// The replicated form of a keys request (etcd's RequestV2): what every member applies.
+store::command command_of(http::keys_request&& req, std::int64_t expire_ns) {
+    store::command c;
+    c.method = method_of(req.op());
+    c.path = std::move(req.path);
+    c.value = std::move(req.value);
+    c.prev_value = std::move(req.prev_value);
+    c.prev_index = req.prev_index;
+    c.prev_exist = req.prev_exist;
+    c.dir = req.dir;
+    c.recursive = req.recursive;
+    c.sorted = req.sorted;
+    c.refresh = req.is_refresh();
+    c.expiration_ns = expire_ns;
+    return c;
+}
+
+}  // namespace
+
+keys_answer store_service::read(const http::keys_request& req) {
     // etcd checks v2 auth on every keys request with a GET of /2/enabled, which fails (and
     // counts in getsFail) until auth has been configured once.
     ++_tree.mutable_stats().gets_fail;
-    const auto now = wall_now_ns();
-    const keys_op op = req.op();
-    if (op == keys_op::get || op == keys_op::quorum_get) {
-        if (op == keys_op::quorum_get) {
-            ++_raft_index;  // a QGET is a raft entry
-        }
-        auto r = _tree.get(req.path, req.recursive, req.sorted, now);
-        return r ? answer_event(r.value(), false) : answer_error(r.error());
-    }
-    return apply_write(req, expire_ns, now);
+    auto r = _tree.get(req.path, req.recursive, req.sorted, wall_now_ns());
+    return r ? answer_event(r.value(), false) : answer_error(r.error());
 }
 
-keys_answer store_service::apply_write(const http::keys_request& req, std::int64_t expire_ns,
-    std::int64_t now_ns) {
-    const store::ttl_options ttl{expire_ns, req.is_refresh()};
-    store::write_result r = failure{store::error{}};
-    switch (req.op()) {
-    case keys_op::set:
-        r = _tree.set(req.path, req.dir, req.value, ttl, now_ns);
-        break;
-    case keys_op::create:
-    case keys_op::create_unique:
-        r = _tree.create(req.path, req.dir, req.value, req.op() == keys_op::create_unique, ttl,
-            now_ns);
-        break;
-    case keys_op::update:
-        r = _tree.update(req.path, req.value, ttl, now_ns);
-        break;
-    case keys_op::compare_and_swap:
-        r = _tree.compare_and_swap(req.path, req.prev_value, req.prev_index, req.value, ttl,
-            now_ns);
-        break;
-    case keys_op::remove:
-        r = _tree.remove(req.path, req.dir, req.recursive, now_ns);
-        break;
-    case keys_op::compare_and_delete:
-        r = _tree.compare_and_delete(req.path, req.prev_value, req.prev_index, now_ns);
-        break;
-    default:
-        UETCD_UNREACHABLE();
+reactor::task<keys_answer> store_service::write(http::keys_request req, std::int64_t expire_ns) {
+    ++_tree.mutable_stats().gets_fail;  // the auth probe, as in read()
+    const bool no_value = req.no_value_on_success;
+    applied_command done = co_await propose(command_of(std::move(req), expire_ns));
+    if (!done.result) {
+        co_return answer_error(done.result.error());
     }
-    // etcd spends a raft entry on every write proposal, failed or not.
+    keys_answer a = answer_event(*done.result.value(), no_value);
+    a.raft_index = done.raft_index;
+    co_return a;
+}
+
+reactor::task<applied_command> store_service::propose(store::command c) {
+    co_return apply_now(c);
+}
+
+applied_command store_service::apply_now(const store::command& c) {
+    applied_command done;
+    done.result = store::apply_command(_tree, c, wall_now_ns());
+    // etcd spends a raft entry on every proposal, failed or not.
     ++_raft_index;
-    if (!r) {
-        return answer_error(r.error());
+    done.raft_index = _raft_index;
+    if (done.result && c.method != store::command_method::qget) {
+        after_write();
     }
-    keys_answer a = answer_event(*r.value(), req.no_value_on_success);
-    after_write();
-    return a;
+    return done;
 }
 
 void store_service::after_write() {

@@ -3,9 +3,8 @@
 // operation returns a keys_answer (status, JSON body, header values) that travels back by
 // value, so nothing the store owns is ever touched off its core.
 //
-// Writes are applied at once, in arrival order, on the owner core: there is no WAL and no raft
-// yet. When raft comes, apply() becomes "propose, then answer when the entry is applied"; the
-// answer type and the callers stay the same.
+// Every write (keys writes and quorum gets, auth writes, the expiry SYNC) goes through one
+// entry point, propose(), as a store::command: the unit the WAL logs and raft replicates.
 #pragma once
 
 #include <coroutine>
@@ -15,6 +14,7 @@
 
 #include "uetcd/http/keys_request.hpp"
 #include "uetcd/reactor/task.hpp"
+#include "uetcd/store/command.hpp"
 #include "uetcd/store/tree.hpp"
 
 namespace uetcd::server {
@@ -29,6 +29,12 @@ struct keys_answer {
     bool raft_headers = false;  // X-Raft-Index/X-Raft-Term (successes and watches only)
     std::uint64_t raft_index = 0;
     std::uint64_t raft_term = 0;
+};
+
+// What a committed command did, and the raft index it was applied at.
+struct applied_command {
+    store::write_result result = failure{store::error{}};
+    std::uint64_t raft_index = 0;
 };
 
 struct watch_answer {
@@ -85,9 +91,15 @@ public:
     void bootstrap(const cluster_info& cluster);
     void set_sink(unsigned core, watch_sink* sink) { _sinks.at(core) = sink; }
 
-    // On the owner core. `expire_ns` is the absolute expiry computed where the request
-    // arrived (0 = none), as etcd's receiving member does.
-    keys_answer apply(const http::keys_request& req, std::int64_t expire_ns);
+    // On the owner core: a plain GET or HEAD (no consensus round, as etcd v2).
+    keys_answer read(const http::keys_request& req);
+    // On the owner core: a keys write or quorum GET, answered once applied. `expire_ns` is the
+    // absolute expiry computed where the request arrived (0 = none), as etcd's receiving
+    // member does.
+    reactor::task<keys_answer> write(http::keys_request req, std::int64_t expire_ns);
+    // On the owner core: the one way a command reaches the store. Commands are applied in
+    // the order propose() is called; the result comes once the command is applied.
+    reactor::task<applied_command> propose(store::command c);
     watch_answer watch(const http::keys_request& req, unsigned core, std::uint64_t local_id);
     void cancel_watch(store::watcher_id id);
     std::string stats_json() const;
@@ -102,8 +114,7 @@ public:
     static constexpr std::uint64_t raft_term = 2;  // a fresh member elects itself in term 2
 
 private:
-    keys_answer apply_write(const http::keys_request& req, std::int64_t expire_ns,
-        std::int64_t now_ns);
+    applied_command apply_now(const store::command& c);
     keys_answer answer_event(const store::event& e, bool no_value_on_success);
     keys_answer answer_error(const store::error& e) const;
     void after_write();
