@@ -87,8 +87,8 @@ void store_service::bootstrap(const cluster_info& cluster) {
     auto r = _tree.set("/0/version", false, "2.3.0", {}, now);
     UETCD_ASSERT(r);
     ++_raft_index;
-    // etcd reads /2/enabled once at start to learn whether v2 auth is on: a failed get.
-    ++_tree.mutable_stats().gets_fail;
+    // etcd reads /2/enabled once at start to learn whether v2 auth is on.
+    auth_probe();
 }
 
 keys_answer store_service::answer_event(const store::event& e, bool no_value_on_success) {
@@ -146,16 +146,21 @@ store::command command_of(http::keys_request&& req, std::int64_t expire_ns) {
 
 }  // namespace
 
+void store_service::auth_probe() {
+    // etcd checks v2 auth on every keys request with a store GET of /2/enabled: it counts in
+    // getsFail until auth has been configured once, in getsSuccess after.
+    static constexpr std::string_view enabled_key = "/2/enabled";
+    (void)_tree.get(enabled_key, false, false, 0);
+}
+
 keys_answer store_service::read(const http::keys_request& req) {
-    // etcd checks v2 auth on every keys request with a GET of /2/enabled, which fails (and
-    // counts in getsFail) until auth has been configured once.
-    ++_tree.mutable_stats().gets_fail;
+    auth_probe();
     auto r = _tree.get(req.path, req.recursive, req.sorted, wall_now_ns());
     return r ? answer_event(r.value(), false) : answer_error(r.error());
 }
 
 reactor::task<keys_answer> store_service::write(http::keys_request req, std::int64_t expire_ns) {
-    ++_tree.mutable_stats().gets_fail;  // the auth probe, as in read()
+    auth_probe();
     const bool no_value = req.no_value_on_success;
     applied_command done = co_await propose(command_of(std::move(req), expire_ns));
     if (!done.result) {
@@ -192,7 +197,7 @@ void store_service::after_write() {
 
 watch_answer store_service::watch(const http::keys_request& req, unsigned core,
     std::uint64_t local_id) {
-    ++_tree.mutable_stats().gets_fail;  // the auth probe, as for every keys request
+    auth_probe();
     watch_answer w;
     const std::uint64_t tag = (std::uint64_t{core} << tag_core_shift) | local_id;
     auto r = _tree.watch(req.path, req.recursive, req.stream, req.wait_index, tag);

@@ -115,6 +115,7 @@ public:
 
 private:
     applied_command apply_now(const store::command& c);
+    void auth_probe();
     keys_answer answer_event(const store::event& e, bool no_value_on_success);
     keys_answer answer_error(const store::error& e) const;
     void after_write();
