@@ -38,5 +38,7 @@ run_one() {
     kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 
+echo "== floor: the same number of loopback notifications with no server (fanout-floor)"
+"$BUILD_DIR/bench/fanout-floor" "$WATCHERS" 2 || echo "floor: FAILED"
 run_one uetcd "$BUILD_DIR/etcd" ""
 run_one etcd /usr/bin/etcd --enable-v2
