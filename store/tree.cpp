@@ -9,6 +9,22 @@
 
 namespace uetcd::store {
 
+// What a provisional batch did, kept until finish_provisional(): the paths of the nodes it
+// created or modified (node pointers could dangle: a later entry may delete them), and the
+// hub calls to replay once the indexes are final.
+struct tree_batch {
+    enum class hub_call : std::uint8_t { notify, add_to_history, notify_deleted };
+    struct deferred {
+        hub_call call;
+        event_ptr e;
+        std::string path;  // notify_deleted only
+    };
+    std::uint64_t base_index = 0;
+    std::vector<std::string> touched;
+    std::vector<deferred> calls;
+    std::vector<expired_key> expired;
+};
+
 namespace {
 
 std::string pad20(std::uint64_t index) {
@@ -207,6 +223,7 @@ result<node*, error> tree::walk_create_dirs(std::string_view dir_path,
             child = created.get();
             insert_child(*current, std::move(created));
             _node_count++;
+            touch(dir_path.substr(0, end));
         }
         current = child;
     }
@@ -215,10 +232,21 @@ result<node*, error> tree::walk_create_dirs(std::string_view dir_path,
 
 result<event, error> tree::get(std::string_view path, bool recursive, bool sorted,
     time_ns now_ns) {
+    auto got = view(path, recursive, sorted, now_ns);
+    if (got) {
+        _stats.gets_success++;
+    } else {
+        _stats.gets_fail++;
+    }
+    return got;
+}
+
+result<event, error> tree::view(std::string_view path, bool recursive, bool sorted,
+    time_ns now_ns) const {
+    UETCD_ASSERT(!in_provisional());
     std::string clean = clean_path(path);
     auto found = find(clean);
     if (!found) {
-        _stats.gets_fail++;
         return failure(std::move(found).error());
     }
     const node& n = *found.value();
@@ -230,7 +258,6 @@ result<event, error> tree::get(std::string_view path, bool recursive, bool sorte
     if (n.dir) {
         add_children(e.node, n, recursive, sorted, now_ns);
     }
-    _stats.gets_success++;
     return e;
 }
 
@@ -239,6 +266,7 @@ write_result tree::internal_create(std::string path, bool dir, std::string_view 
     const std::uint64_t current_index = _current_index;
     const std::uint64_t next_index = current_index + 1;
     if (unique) {
+        UETCD_ASSERT(!in_provisional());  // the name is the final index
         path.append("/").append(pad20(next_index));
     }
     const std::string clean = clean_path(path);
@@ -271,6 +299,7 @@ write_result tree::internal_create(std::string path, bool dir, std::string_view 
     node* n = created.get();
     insert_child(*parent.value(), std::move(created));
     _node_count++;
+    touch(clean);
     if (dir) {
         e->node.dir = true;
     } else {
@@ -321,7 +350,7 @@ write_result tree::create(std::string_view path, bool dir, std::string_view valu
         return created;
     }
     _stats.create_success++;
-    _hub.notify(created.value());
+    hub_notify(created.value());
     return created;
 }
 
@@ -330,9 +359,39 @@ void tree::publish(const std::shared_ptr<event>& e, bool refresh) {
     UETCD_ASSERT(e->etcd_index == _current_index);
     e->refresh = refresh;
     if (refresh) {
-        _hub.add_to_history(e);
+        hub_add_to_history(e);
     } else {
-        _hub.notify(e);
+        hub_notify(e);
+    }
+}
+
+void tree::hub_notify(const event_ptr& e) {
+    if (_batch != nullptr) {
+        _batch->calls.push_back({tree_batch::hub_call::notify, e, {}});
+        return;
+    }
+    _hub.notify(e);
+}
+
+void tree::hub_add_to_history(const event_ptr& e) {
+    if (_batch != nullptr) {
+        _batch->calls.push_back({tree_batch::hub_call::add_to_history, e, {}});
+        return;
+    }
+    _hub.add_to_history(e);
+}
+
+void tree::hub_notify_deleted(const event_ptr& e, std::string_view path) {
+    if (_batch != nullptr) {
+        _batch->calls.push_back({tree_batch::hub_call::notify_deleted, e, std::string(path)});
+        return;
+    }
+    _hub.notify_deleted(e, path);
+}
+
+void tree::touch(std::string_view clean) {
+    if (_batch != nullptr) {
+        _batch->touched.emplace_back(clean);
     }
 }
 
@@ -383,6 +442,7 @@ write_result tree::update(std::string_view path, std::string_view value, ttl_opt
         set_value(*n, new_value);
         n->modified_index = next_index;
         e->node.value = std::move(new_value);
+        touch(clean);
     }
     update_ttl(n, ttl.expire_time_ns);
     set_expiration(e->node, *n, now_ns);
@@ -414,6 +474,8 @@ write_result tree::compare_and_swap(std::string_view path, std::string_view prev
     if (n->dir) {
         return fail(error_code::not_file, clean);
     }
+    // A prev_index compare reads a node's index, which a batch may not have made final yet.
+    UETCD_ASSERT(prev_index == 0 || !in_provisional());
     if (!compare_ok(*n, prev_value, prev_index)) {
         return fail(error_code::test_failed, compare_fail_cause(*n, prev_value, prev_index));
     }
@@ -424,6 +486,7 @@ write_result tree::compare_and_swap(std::string_view path, std::string_view prev
     e->prev_node = repr(*n, clean, false, false, now_ns);
     set_value(*n, new_value);
     n->modified_index = _current_index;
+    touch(clean);
     update_ttl(n, ttl.expire_time_ns);
     e->node.value = std::move(new_value);
     set_expiration(e->node, *n, now_ns);
@@ -453,7 +516,7 @@ void tree::remove_subtree(node* n, const event_ptr& e, bool notify) {
                 owner.heap_remove(current);
             }
             if (notify) {
-                owner._hub.notify_deleted(e, path);
+                owner.hub_notify_deleted(e, path);
             }
             owner._node_count--;
         }
@@ -498,7 +561,7 @@ write_result tree::remove(std::string_view path, bool dir, bool recursive, time_
     remove_subtree(n, shared, true);
     _current_index = next_index;
     _stats.delete_success++;
-    _hub.notify(shared);
+    hub_notify(shared);
     return shared;
 }
 
@@ -521,6 +584,7 @@ write_result tree::compare_and_delete(std::string_view path, std::string_view pr
     if (n->dir) {
         return fail(error_code::not_file, clean);
     }
+    UETCD_ASSERT(prev_index == 0 || !in_provisional());
     if (!compare_ok(*n, prev_value, prev_index)) {
         return fail(error_code::test_failed, compare_fail_cause(*n, prev_value, prev_index));
     }
@@ -531,7 +595,7 @@ write_result tree::compare_and_delete(std::string_view path, std::string_view pr
     const event_ptr shared = e;
     remove_subtree(n, shared, true);
     _stats.compare_and_delete_success++;
-    _hub.notify(shared);
+    hub_notify(shared);
     return shared;
 }
 
@@ -542,6 +606,9 @@ std::size_t tree::expire(time_ns cutoff_ns) {
         UETCD_ASSERT(n->parent != nullptr);
         _current_index++;
         std::string key = node_path(*n);
+        if (_batch != nullptr) {
+            _batch->expired.push_back(expired_key{n->expire_time_ns, key});
+        }
         auto e = new_event(action::expire, key, _current_index, n->created_index);
         e->etcd_index = _current_index;
         // The ttl shown in prevNode is computed at the cutoff, as etcd computes it at apply.
@@ -550,7 +617,7 @@ std::size_t tree::expire(time_ns cutoff_ns) {
         const event_ptr shared = e;
         remove_subtree(n, shared, true);
         _stats.expire_count++;
-        _hub.notify(shared);
+        hub_notify(shared);
         expired++;
     }
     return expired;
@@ -561,12 +628,101 @@ time_ns tree::next_expiry() const noexcept {
 }
 
 result<watch_result, error> tree::watch(std::string_view path, bool recursive, bool stream,
-    std::uint64_t since_index, std::uint64_t tag) {
+    std::uint64_t since_index, std::uint64_t tag, bool check_window) {
+    UETCD_ASSERT(!in_provisional());
     const std::string key = clean_path(path);
     if (since_index == 0) {
         since_index = _current_index + 1;
     }
-    return _hub.watch(key, recursive, stream, since_index, _current_index, tag);
+    return _hub.watch(key, recursive, stream, since_index, _current_index, tag, check_window);
+}
+
+event_ptr tree::scan_history(std::string_view path, bool recursive,
+    std::uint64_t since_index) const {
+    UETCD_ASSERT(!in_provisional());
+    return _hub.history().scan_from(clean_path(path), recursive, since_index);
+}
+
+void tree::begin_provisional() {
+    UETCD_ASSERT(_batch == nullptr);
+    UETCD_ASSERT(!is_provisional_index(_current_index));
+    _batch = std::make_unique<tree_batch>();
+    _batch->base_index = _current_index;
+    _current_index = provisional_index_bit;
+}
+
+std::uint64_t tree::provisional_count() const noexcept {
+    UETCD_ASSERT(_batch != nullptr);
+    return _current_index & ~provisional_index_bit;
+}
+
+const std::vector<expired_key>& tree::provisional_expired() const noexcept {
+    UETCD_ASSERT(_batch != nullptr);
+    return _batch->expired;
+}
+
+// Rewrites every provisional index the batch left in its nodes and events. Idempotent per
+// value (a final index never has the provisional bit), so a node touched twice is fine.
+void tree::patch_batch(std::span<const std::uint64_t> slot_index) {
+    const auto patch = [&](std::uint64_t& index) {
+        if (is_provisional_index(index)) {
+            const std::uint64_t slot = index & ~provisional_index_bit;
+            UETCD_ASSERT(slot >= 1);
+            UETCD_ASSERT(slot <= slot_index.size());
+            index = slot_index[slot - 1];
+        }
+    };
+    for (const std::string& path : _batch->touched) {
+        if (auto found = find(path); found) {
+            patch(found.value()->created_index);
+            patch(found.value()->modified_index);
+        }
+    }
+    for (tree_batch::deferred& d : _batch->calls) {
+        // The tree made these events and nobody reads them before the batch is published.
+        auto& e = const_cast<event&>(*d.e);
+        patch(e.etcd_index);
+        patch(e.node.created_index);
+        patch(e.node.modified_index);
+        if (e.prev_node.has_value()) {
+            patch(e.prev_node->created_index);
+            patch(e.prev_node->modified_index);
+        }
+    }
+}
+
+void tree::finish_provisional(std::span<const std::uint64_t> slot_index,
+    std::uint64_t final_index) {
+    UETCD_ASSERT(_batch != nullptr);
+    UETCD_ASSERT(slot_index.size() == provisional_count());
+    UETCD_ASSERT(final_index >= _batch->base_index + slot_index.size());
+    for (std::size_t i = 0; i < slot_index.size(); ++i) {
+        UETCD_ASSERT(slot_index[i] > _batch->base_index && slot_index[i] <= final_index);
+        UETCD_ASSERT(i == 0 || slot_index[i - 1] < slot_index[i]);
+    }
+    patch_batch(slot_index);
+    _current_index = final_index;
+    std::unique_ptr<tree_batch> batch = std::move(_batch);
+    for (const tree_batch::deferred& d : batch->calls) {
+        switch (d.call) {
+        case tree_batch::hub_call::notify:
+            _hub.notify(d.e);
+            break;
+        case tree_batch::hub_call::add_to_history:
+            _hub.add_to_history(d.e);
+            break;
+        case tree_batch::hub_call::notify_deleted:
+            _hub.notify_deleted(d.e, d.path);
+            break;
+        }
+    }
+}
+
+void tree::advance_index(std::uint64_t final_index) {
+    UETCD_ASSERT(_batch == nullptr);
+    UETCD_ASSERT(final_index >= _current_index);
+    UETCD_ASSERT(!is_provisional_index(final_index));
+    _current_index = final_index;
 }
 
 stats tree::current_stats() const noexcept {
@@ -576,6 +732,7 @@ stats tree::current_stats() const noexcept {
 }
 
 void tree::assert_invariants() const {
+    UETCD_ASSERT(_batch == nullptr);
     std::size_t nodes = 0;
     std::size_t ttl_nodes = 0;
     const auto visit = [&](const auto& self, const node& n) -> void {

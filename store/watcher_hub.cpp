@@ -60,7 +60,12 @@ result<event_ptr, error> event_history::scan(std::string_view key, bool recursiv
                 std::to_string(since_index) + "]",
             0));
     }
-    if (since_index > _last_index) {
+    return scan_from(key, recursive, since_index);
+}
+
+event_ptr event_history::scan_from(std::string_view key, bool recursive,
+    std::uint64_t since_index) const {
+    if (_size == 0 || since_index > _last_index) {
         return event_ptr{};  // a future index: the caller registers a watcher
     }
     std::string prefix(key);
@@ -98,10 +103,13 @@ result<event_ptr, error> event_history::scan(std::string_view key, bool recursiv
 }
 
 result<watch_result, error> watcher_hub::watch(std::string_view key, bool recursive,
-    bool stream, std::uint64_t since_index, std::uint64_t store_index, std::uint64_t tag) {
+    bool stream, std::uint64_t since_index, std::uint64_t store_index, std::uint64_t tag,
+    bool check_window) {
     UETCD_ASSERT(!key.empty() && key[0] == '/');
     UETCD_ASSERT(since_index != 0);
-    auto scanned = _history.scan(key, recursive, since_index);
+    auto scanned = check_window ? _history.scan(key, recursive, since_index)
+                                : result<event_ptr, error>(_history.scan_from(key, recursive,
+                                      since_index));
     if (!scanned) {
         error e = std::move(scanned).error();
         e.index = store_index;

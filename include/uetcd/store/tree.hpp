@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +37,24 @@ struct ttl_options {
 
 using write_result = result<event_ptr, error>;
 
+// Batch mode (sharding, include/uetcd/store/shard.hpp): a write evaluated before its final
+// etcd index is known gets the provisional index provisional_index_bit | k, k = its 1-based
+// success number in the batch. The bit cannot collide with a real index (2^62 writes).
+inline constexpr std::uint64_t provisional_index_bit = std::uint64_t{1} << 62;
+inline constexpr bool is_provisional_index(std::uint64_t index) noexcept {
+    return (index & provisional_index_bit) != 0;
+}
+
+// A node removed by expire(): (expiry, key) is the order every member and every shard count
+// expirations in, so merging the shards' lists by it gives the single tree's order.
+struct expired_key {
+    time_ns expire_time_ns = permanent;
+    std::string key;
+    friend auto operator<=>(const expired_key&, const expired_key&) = default;
+};
+
+struct tree_batch;  // tree.cpp: what a provisional batch touched and must publish
+
 class tree {
 public:
     // Creates "/" and the namespace dirs (at index 0); "/" and the namespaces are read only.
@@ -52,6 +71,9 @@ public:
     // Reads: no index moves. `now_ns` only feeds the ttl fields of the answer.
     result<event, error> get(std::string_view path, bool recursive, bool sorted,
         time_ns now_ns);
+    // get() without counting stats: one shard's part of a listing gathered from all shards.
+    result<event, error> view(std::string_view path, bool recursive, bool sorted,
+        time_ns now_ns) const;
 
     // Writes: on success the index moves by exactly one and the event goes to the history
     // and the watchers. On failure nothing changes but the stats.
@@ -80,8 +102,14 @@ public:
     // etcd store.Watch. since_index 0 means "from the next write". A history hit returns the
     // event at once; otherwise a watcher is registered and later events are queued in
     // hub().take_notifications(). Counts no stats (etcd does not).
+    // check_window=false: the caller (the shard sequencer) has checked since_index against
+    // the window of the whole store, which a shard's own history does not know.
     result<watch_result, error> watch(std::string_view path, bool recursive, bool stream,
-        std::uint64_t since_index, std::uint64_t tag);
+        std::uint64_t since_index, std::uint64_t tag, bool check_window = true);
+    // The first history event at or after since_index matching the watch, or null; no 401
+    // check and no watcher (a cross-shard watch gathers these from every shard).
+    event_ptr scan_history(std::string_view path, bool recursive,
+        std::uint64_t since_index) const;
     bool remove_watcher(watcher_id id) { return _hub.remove(id); }
     watcher_hub& hub() noexcept { return _hub; }
     const watcher_hub& hub() const noexcept { return _hub; }
@@ -92,6 +120,24 @@ public:
     stats& mutable_stats() noexcept { return _stats; }
 
     std::size_t node_count() const noexcept { return _node_count; }
+
+    // Batch mode. Between begin_provisional() and finish_provisional() writes use provisional
+    // indexes (error indexes too: the caller replaces them), and nothing reaches the history or
+    // the watchers. Reads must not run in between: they would see provisional indexes.
+    // POST and compares with prev_index need final indexes: they must not run in this mode.
+    void begin_provisional();
+    bool in_provisional() const noexcept { return _batch != nullptr; }
+    // Provisional slots used so far (successful writes and expirations).
+    std::uint64_t provisional_count() const noexcept;
+    // Nodes expired in this batch, in slot order.
+    const std::vector<expired_key>& provisional_expired() const noexcept;
+    // slot_index[k - 1] is the final index of provisional slot k. Patches the nodes and events
+    // of the batch, sets the index to `final_index` (the store index after the whole batch, on
+    // every shard), then publishes the events to the history and the watchers in slot order.
+    void finish_provisional(std::span<const std::uint64_t> slot_index,
+        std::uint64_t final_index);
+    // Another shard's writes moved the store index: no node or event here changes.
+    void advance_index(std::uint64_t final_index);
 
     // O(n) check of every structural invariant (parent links, child tables, counts, the TTL
     // heap, indexes); aborts through UETCD_ASSERT on the first broken one. For tests and the
@@ -107,6 +153,12 @@ private:
         bool unique, bool replace, time_ns expire_ns, action act, time_ns now_ns);
     void remove_subtree(node* n, const event_ptr& e, bool notify);
     void publish(const std::shared_ptr<event>& e, bool refresh);
+    // Hub calls, deferred in batch mode.
+    void hub_notify(const event_ptr& e);
+    void hub_add_to_history(const event_ptr& e);
+    void hub_notify_deleted(const event_ptr& e, std::string_view path);
+    void touch(std::string_view clean_path);
+    void patch_batch(std::span<const std::uint64_t> slot_index);
     void heap_push(node* n);
     void heap_remove(node* n);
     void heap_fix(node* n);
@@ -120,6 +172,7 @@ private:
     std::size_t _node_count = 1;
     stats _stats;
     watcher_hub _hub;
+    std::unique_ptr<tree_batch> _batch;  // non-null between begin and finish_provisional
 };
 
 // Go's path.Clean(path.Join("/", p)): the canonical form every operation uses.

@@ -29,6 +29,8 @@ public:
     // since_index older than the window -> 401 (index 0: the caller sets the store index).
     result<event_ptr, error> scan(std::string_view key, bool recursive,
         std::uint64_t since_index) const;
+    // scan without the window check (a shard's caller checks the whole store's window).
+    event_ptr scan_from(std::string_view key, bool recursive, std::uint64_t since_index) const;
 
     std::uint64_t start_index() const noexcept { return _start_index; }
     std::uint64_t last_index() const noexcept { return _last_index; }
@@ -74,7 +76,8 @@ public:
     // Registers a watcher on `key` (a clean internal path). since_index 0 is not allowed
     // here: the tree turns it into current index + 1 as etcd does.
     result<watch_result, error> watch(std::string_view key, bool recursive, bool stream,
-        std::uint64_t since_index, std::uint64_t store_index, std::uint64_t tag);
+        std::uint64_t since_index, std::uint64_t store_index, std::uint64_t tag,
+        bool check_window = true);
     // O(1). Removing a watcher that is already gone is a no-op (returns false).
     bool remove(watcher_id id);
 
