@@ -98,7 +98,9 @@ result<std::size_t, std::string> parse_response_head(std::string_view data,
 }
 
 reactor::task<result<client_connection, std::string>> client_connection::open(
-    reactor::socket_address address, std::int64_t timeout_ns) {
+    reactor::socket_address address, std::int64_t timeout_ns, const tls_client_context* tls,
+    std::string server_name) {
+    const std::int64_t deadline_ns = reactor::reactor::current().now_ns() + timeout_ns;
     const std::string where = "dial tcp " + address.to_string() + ": ";
     auto sock = reactor::tcp_socket(address.family());
     if (!sock) {
@@ -114,6 +116,17 @@ reactor::task<result<client_connection, std::string>> client_connection::open(
                                                    : "connect: " + reactor::os_error_text(-rc))};
     }
     reactor::set_no_delay(c._fd.get());
+    if (tls != nullptr) {
+        c._tls = tls_session::make_client(tls->get(),
+            server_name.empty() ? address.to_string() : server_name);
+        if (c._tls == nullptr) {
+            co_return failure{std::string("tls: cannot create a session")};
+        }
+        auto shaken = co_await c._tls->connect(c._fd.get(), deadline_ns);
+        if (!shaken) {
+            co_return failure{shaken.error()};
+        }
+    }
     co_return std::move(c);
 }
 
@@ -129,8 +142,15 @@ reactor::task<result<bool, std::string>> client_connection::fill(std::int64_t de
     if (left_ns <= 0) {
         co_return failure{std::string("i/o timeout")};
     }
-    const auto n = co_await reactor::recv(_fd.get(), buffer, sizeof(buffer))
-                       .with_timeout(left_ns);
+    std::int32_t n = 0;
+    if (_tls != nullptr) {
+        n = co_await _tls->recv(_fd.get(), buffer, sizeof(buffer), left_ns, nullptr);
+        if (n == -EPROTO) {
+            co_return failure{_tls->last_error()};
+        }
+    } else {
+        n = co_await reactor::recv(_fd.get(), buffer, sizeof(buffer)).with_timeout(left_ns);
+    }
     if (n < 0) {
         co_return failure{n == -ETIMEDOUT ? std::string("i/o timeout")
                                           : "read: " + reactor::os_error_text(-n)};
@@ -161,17 +181,9 @@ reactor::task<result<client_response, std::string>> client_connection::send(
         wire.append("\r\n");
     }
     wire.append("\r\n").append(request.body);
-    std::string_view pending = wire;
-    while (!pending.empty()) {
-        const std::int64_t left_ns = deadline_ns - reactor::reactor::current().now_ns();
-        const auto n = co_await reactor::send(_fd.get(), pending.data(), pending.size())
-                           .with_timeout(std::max<std::int64_t>(left_ns, 0));
-        if (n <= 0) {
-            _fd.reset();
-            co_return failure{n == -ETIMEDOUT ? std::string("i/o timeout")
-                                              : "write: " + reactor::os_error_text(-n)};
-        }
-        pending.remove_prefix(static_cast<std::size_t>(n));
+    if (auto written = co_await write_all(wire, deadline_ns); !written) {
+        _fd.reset();
+        co_return failure{written.error()};
     }
     client_response response;
     for (;;) {
@@ -202,6 +214,28 @@ reactor::task<result<client_response, std::string>> client_connection::send(
         _fd.reset();
     }
     co_return std::move(response);
+}
+
+reactor::task<result<bool, std::string>> client_connection::write_all(std::string_view data,
+    std::int64_t deadline_ns) {
+    if (_tls != nullptr) {
+        const std::int64_t left_ns = deadline_ns - reactor::reactor::current().now_ns();
+        if (!co_await _tls->send_all(_fd.get(), data, std::max<std::int64_t>(left_ns, 0))) {
+            co_return failure{std::string("write: broken pipe")};
+        }
+        co_return true;
+    }
+    while (!data.empty()) {
+        const std::int64_t left_ns = deadline_ns - reactor::reactor::current().now_ns();
+        const auto n = co_await reactor::send(_fd.get(), data.data(), data.size())
+                           .with_timeout(std::max<std::int64_t>(left_ns, 0));
+        if (n <= 0) {
+            co_return failure{n == -ETIMEDOUT ? std::string("i/o timeout")
+                                              : "write: " + reactor::os_error_text(-n)};
+        }
+        data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    co_return true;
 }
 
 reactor::task<result<bool, std::string>> client_connection::read_body(
@@ -294,14 +328,15 @@ reactor::task<result<bool, std::string>> client_connection::read_chunked(
 }
 
 result<parsed_http_url, std::string> parse_http_url(std::string_view url) {
-    constexpr std::string_view scheme = "http://";
-    if (!url.starts_with(scheme)) {
+    const bool tls = url.starts_with("https://");
+    if (!tls && !url.starts_with("http://")) {
         return failure{"unsupported protocol scheme in \"" + std::string(url) + "\""};
     }
-    std::string_view rest = url.substr(scheme.size());
+    std::string_view rest = url.substr(tls ? 8 : 7);
     const auto slash = rest.find_first_of("/?");
     const std::string_view authority = rest.substr(0, slash);
     parsed_http_url out;
+    out.tls = tls;
     out.host = std::string(authority);
     out.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
     if (!out.target.empty() && out.target.front() == '?') {
@@ -311,7 +346,13 @@ result<parsed_http_url, std::string> parse_http_url(std::string_view url) {
     if (host_port.find(':', host_port.rfind(']') == std::string::npos
                                ? 0
                                : host_port.rfind(']')) == std::string::npos) {
-        host_port += ":80";
+        host_port += tls ? ":443" : ":80";
+    }
+    const auto bracket_end = authority.find(']');
+    if (authority.starts_with("[") && bracket_end != std::string_view::npos) {
+        out.server_name = std::string(authority.substr(1, bracket_end - 1));
+    } else {
+        out.server_name = std::string(authority.substr(0, authority.rfind(':')));
     }
     auto address = reactor::parse_socket_address(host_port);
     if (!address) {
@@ -323,12 +364,22 @@ result<parsed_http_url, std::string> parse_http_url(std::string_view url) {
 
 reactor::task<result<client_response, std::string>> fetch(std::string url, method m,
     std::string body, std::vector<std::pair<std::string, std::string>> headers,
-    std::int64_t timeout_ns) {
+    std::int64_t timeout_ns, const tls_client_context* tls) {
     auto parsed = parse_http_url(url);
     if (!parsed) {
         co_return failure{parsed.error()};
     }
-    auto connection = co_await client_connection::open(parsed->address, timeout_ns);
+    std::shared_ptr<tls_client_context> system_roots;
+    if (parsed->tls && tls == nullptr) {
+        auto loaded = tls_client_context::load(tls_options{});
+        if (!loaded) {
+            co_return failure{loaded.error()};
+        }
+        system_roots = std::move(loaded).value();
+        tls = system_roots.get();
+    }
+    auto connection = co_await client_connection::open(parsed->address, timeout_ns,
+        parsed->tls ? tls : nullptr, parsed->server_name);
     if (!connection) {
         co_return failure{connection.error()};
     }

@@ -130,7 +130,7 @@ void redirect_to_clean(const request& req, response& res, std::string_view clean
 }  // namespace
 
 const async_handler* router::route(const request& req, response& res,
-    std::string& decoded_path) const {
+    std::string& decoded_path, std::string_view tls_common_name) const {
     if (!percent_decode_path(req.path, decoded_path)) {
         // Go rejects the request line itself when the target's escapes are bad.
         res.reject_bad_request();
@@ -156,6 +156,7 @@ const async_handler* router::route(const request& req, response& res,
         return &e->async;
     }
     exchange ex{req, decoded_path, res};
+    ex.tls_common_name = tls_common_name;
     e->sync(ex);
     return nullptr;
 }

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "uetcd/assert.hpp"
+#include "uetcd/http/tls.hpp"
 #include "uetcd/reactor/net.hpp"
 
 namespace uetcd::http {
@@ -159,6 +160,10 @@ struct connection_io {
     response res;
     std::int64_t head_deadline_ns = 0;  // set when the first byte of a request arrives
     bool sent_continue = false;
+    std::unique_ptr<tls_session> tls;  // https only
+
+    // Decrypted or undecrypted request bytes wait inside the TLS session.
+    bool tls_buffered() const noexcept { return tls != nullptr && tls->has_buffered_input(); }
 };
 
 namespace {
@@ -183,6 +188,21 @@ std::size_t input_bytes_max(const parser_limits& limits) {
 }
 
 }  // namespace
+
+reactor::task<bool> exchange::send_all(std::string_view data, std::int64_t timeout_ns) const {
+    if (tls != nullptr) {
+        co_return co_await tls->send_all(fd, data, timeout_ns);
+    }
+    co_return co_await send_rest(fd, data, timeout_ns);
+}
+
+reactor::task<std::int32_t> exchange::wait_for_close(reactor::cancel_slot& cancel) const {
+    if (tls != nullptr) {
+        co_return co_await tls->wait_for_close(fd, cancel);
+    }
+    char probe = 0;
+    co_return co_await reactor::recv(fd, &probe, 1, MSG_PEEK).with_cancel(cancel);
+}
 
 bool server::finish_request(connection_io& io, const parse_result& pr, std::size_t& offset) {
     const bool close_after = !io.req->keep_alive || _stopping || io.res.closes_connection();
@@ -241,6 +261,9 @@ reactor::task<std::int32_t> server::wait_without_buffers(connection& conn, conne
     // Long idle: give the buffers back and wait for the next request with a one-byte peek.
     io.in.resize_capacity(0);
     io.req.reset();
+    if (io.tls != nullptr) {
+        io.tls->release_buffers();
+    }
     char probe = 0;
     conn.idle = true;
     conn.idle_wait = reactor::cancel_slot{};
@@ -252,6 +275,10 @@ reactor::task<std::int32_t> server::wait_without_buffers(connection& conn, conne
         co_return n;
     }
     prepare_read(io);
+    if (io.tls != nullptr) {
+        co_return co_await io.tls->recv(io.fd, io.in.free_space(), io.in.free_bytes(),
+            _limits.header_timeout_ns, nullptr);
+    }
     const auto m = co_await reactor::recv(io.fd, io.in.free_space(), io.in.free_bytes());
     co_return m;
 }
@@ -261,14 +288,37 @@ reactor::task<void> server::answer_timeout(connection_io& io) {
     ++_stats.timeouts;
     io.out.clear();
     write_parse_error(io.out, 408, "Request Timeout");
-    co_await send_rest(io.fd, io.out, 1'000'000'000);
+    if (io.tls != nullptr) {
+        co_await io.tls->send_all(io.fd, io.out, 1'000'000'000);
+    } else {
+        co_await send_rest(io.fd, io.out, 1'000'000'000);
+    }
+}
+
+reactor::task<bool> server::start_tls(connection_io& io) {
+    // The handshake counts as the first request's head: a stalled client is dropped after
+    // the header timeout. Plain HTTP gets Go's 400 inside accept().
+    const std::int64_t now_ns = reactor::reactor::current().now_ns();
+    io.tls = tls_session::make_server(_tls->for_handshake(now_ns));
+    if (io.tls == nullptr) {
+        co_return false;
+    }
+    const auto rc = co_await io.tls->accept(io.fd, now_ns + _limits.header_timeout_ns);
+    if (rc == -ETIMEDOUT) {
+        ++_stats.timeouts;
+    } else if (rc != 0) {
+        ++_stats.bad_requests;
+    }
+    co_return rc == 0;
 }
 
 reactor::task<void> server::serve(int fd) {
     ++_stats.connections_open;
     connection conn(*this);
     connection_io io(fd, _limits.parser);
-    for (;;) {
+    const bool serving = _tls == nullptr || co_await start_tls(io);
+    const std::string_view common_name = io.tls ? io.tls->peer_common_name() : "";
+    while (serving) {
         // Serve every complete request in the buffer (pipelining), then send once.
         std::size_t offset = 0;
         parse_result pr;
@@ -281,9 +331,12 @@ reactor::task<void> server::serve(int fd) {
             }
             ++_stats.requests;
             io.res.reset();
-            const async_handler* async = _routes.route(*io.req, io.res, io.path_scratch);
+            const async_handler* async =
+                _routes.route(*io.req, io.res, io.path_scratch, common_name);
             if (async != nullptr) {
                 exchange ex{*io.req, io.path_scratch, io.res, fd, &io.out};
+                ex.tls = io.tls.get();
+                ex.tls_common_name = common_name;
                 co_await (*async)(ex);
                 if (ex.taken_over) {
                     // The handler sent its response (after io.out) itself: a watch.
@@ -298,7 +351,12 @@ reactor::task<void> server::serve(int fd) {
             close = finish_request(io, pr, offset);
         }
         close = finish_batch(io, pr, offset, close);
-        if (!io.out.empty()) {
+        if (!io.out.empty() && io.tls != nullptr) {
+            if (!co_await io.tls->send_all(fd, io.out, _limits.send_timeout_ns)) {
+                break;
+            }
+            io.out.clear();
+        } else if (!io.out.empty()) {
             const auto sent = co_await reactor::send(fd, io.out.data(), io.out.size())
                                   .with_timeout(_limits.send_timeout_ns);
             if (sent <= 0) {
@@ -314,15 +372,20 @@ reactor::task<void> server::serve(int fd) {
             }
             io.out.clear();
         }
-        const bool idle = io.in.size() == 0;
+        const bool idle = io.in.size() == 0 && !io.tls_buffered();
         if (close || (_stopping && idle)) {
             break;
         }
         std::int32_t n = 0;
         if (!idle) {
             prepare_read(io);
-            n = co_await reactor::recv(fd, io.in.free_space(), io.in.free_bytes())
-                    .with_timeout(read_timeout_ns(io, pr));
+            if (io.tls != nullptr) {
+                n = co_await io.tls->recv(fd, io.in.free_space(), io.in.free_bytes(),
+                    read_timeout_ns(io, pr), nullptr);
+            } else {
+                n = co_await reactor::recv(fd, io.in.free_space(), io.in.free_bytes())
+                        .with_timeout(read_timeout_ns(io, pr));
+            }
             if (n == -ETIMEDOUT) {
                 co_await answer_timeout(io);
             }
@@ -331,9 +394,15 @@ reactor::task<void> server::serve(int fd) {
         } else {
             conn.idle = true;
             conn.idle_wait = reactor::cancel_slot{};
-            n = co_await reactor::recv(fd, io.in.free_space(), io.in.free_bytes())
-                    .with_timeout(std::min(release_buffers_after_ns, _limits.idle_timeout_ns))
-                    .with_cancel(conn.idle_wait);
+            const auto wait_ns = std::min(release_buffers_after_ns, _limits.idle_timeout_ns);
+            if (io.tls != nullptr) {
+                n = co_await io.tls->recv(fd, io.in.free_space(), io.in.free_bytes(), wait_ns,
+                    &conn.idle_wait);
+            } else {
+                n = co_await reactor::recv(fd, io.in.free_space(), io.in.free_bytes())
+                        .with_timeout(wait_ns)
+                        .with_cancel(conn.idle_wait);
+            }
             conn.idle = false;
             if (n == -ETIMEDOUT && _limits.idle_timeout_ns > release_buffers_after_ns) {
                 n = co_await wait_without_buffers(conn, io,
@@ -344,6 +413,9 @@ reactor::task<void> server::serve(int fd) {
             break;
         }
         io.in.grew(static_cast<std::size_t>(n));
+    }
+    if (io.tls != nullptr) {
+        co_await io.tls->close_notify(fd);
     }
     co_await reactor::close_fd(fd);
     --_stats.connections_open;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "uetcd/http/method.hpp"
+#include "uetcd/http/tls.hpp"
 #include "uetcd/reactor/net.hpp"
 #include "uetcd/reactor/task.hpp"
 #include "uetcd/result.hpp"
@@ -49,15 +50,18 @@ public:
     client_connection(client_connection&&) noexcept = default;
     client_connection& operator=(client_connection&&) noexcept = default;
 
-    // Connects to `address` within `timeout_ns`.
+    // Connects to `address` within `timeout_ns`; with `tls`, also runs the TLS handshake
+    // and checks the server's certificate against `server_name` (an IP or a DNS name).
     static reactor::task<result<client_connection, std::string>> open(
-        reactor::socket_address address, std::int64_t timeout_ns);
+        reactor::socket_address address, std::int64_t timeout_ns,
+        const tls_client_context* tls = nullptr, std::string server_name = {});
 
     // Sends `request` and reads the whole response, all within `timeout_ns`.
     reactor::task<result<client_response, std::string>> send(client_request request,
         std::int64_t timeout_ns);
 
     bool is_open() const noexcept { return _fd.valid(); }
+    bool is_tls() const noexcept { return _tls != nullptr; }
     const reactor::socket_address& address() const noexcept { return _address; }
 
 private:
@@ -67,26 +71,33 @@ private:
     reactor::task<result<bool, std::string>> read_chunked(client_response& response,
         std::int64_t deadline_ns);
 
+    reactor::task<result<bool, std::string>> write_all(std::string_view data,
+        std::int64_t deadline_ns);
+
     reactor::unique_fd _fd;
+    std::unique_ptr<tls_session> _tls;  // https only
     reactor::socket_address _address;
     std::string _in;        // bytes received and not yet consumed
     bool _eof = false;      // the server closed its side
     bool _reusable = true;  // false after a close-delimited body or "Connection: close"
 };
 
-// A complete "http://host:port/path?query" URL split for the client. IP literals and
+// A complete "http(s)://host:port/path?query" URL split for the client. IP literals and
 // "localhost" only: the client does no DNS lookups.
 struct parsed_http_url {
     reactor::socket_address address;
     std::string host;    // as written, for the Host header
     std::string target;  // "/path?query", "/" when empty
+    bool tls = false;    // https
+    std::string server_name;  // the host without port or brackets: what the cert must name
 };
 result<parsed_http_url, std::string> parse_http_url(std::string_view url);
 
-// One request on a fresh connection: fetch("http://127.0.0.1:2379/version", ...).
+// One request on a fresh connection: fetch("http://127.0.0.1:2379/version", ...). An https
+// URL uses `tls`, or the system's roots when it is null.
 reactor::task<result<client_response, std::string>> fetch(std::string url,
     http::method method = http::method::get, std::string body = {},
     std::vector<std::pair<std::string, std::string>> headers = {},
-    std::int64_t timeout_ns = 5'000'000'000);
+    std::int64_t timeout_ns = 5'000'000'000, const tls_client_context* tls = nullptr);
 
 }  // namespace uetcd::http

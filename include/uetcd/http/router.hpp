@@ -10,9 +10,12 @@
 
 #include "uetcd/http/parser.hpp"
 #include "uetcd/http/response.hpp"
+#include "uetcd/reactor/ops.hpp"
 #include "uetcd/reactor/task.hpp"
 
 namespace uetcd::http {
+
+class tls_session;
 
 // What a handler sees: the request, its decoded path, and the response to fill in.
 struct exchange {
@@ -26,6 +29,18 @@ struct exchange {
     std::string* pending_output = nullptr;
     bool taken_over = false;        // the whole response was sent by the handler
     bool close_connection = false;  // the connection must close after it
+    // The connection's TLS session (null on plain HTTP): write through send_all() and
+    // wait_for_close(), never on `fd` directly.
+    tls_session* tls = nullptr;
+    // The verified client certificate's subject CN on an https connection with
+    // --client-cert-auth; empty otherwise. Valid while the exchange lives.
+    std::string_view tls_common_name;
+
+    // Sends all of `data` (plain or TLS); false when the peer is gone or too slow.
+    reactor::task<bool> send_all(std::string_view data, std::int64_t timeout_ns) const;
+    // For a handler that waits (a watch): 0 when the client closed, > 0 when request bytes
+    // arrived (no verdict: they stay for the next request), -errno on errors or cancel.
+    reactor::task<std::int32_t> wait_for_close(reactor::cancel_slot& cancel) const;
 };
 
 using sync_handler = std::function<void(exchange&)>;
@@ -46,8 +61,9 @@ public:
 
     // Routes one request. Returns an async handler to await when the match is async (the
     // exchange is already filled in), or nullptr when the response is complete.
+    // `tls_common_name` is the connection's verified client certificate CN, if any.
     const async_handler* route(const http::request& request, http::response& response,
-        std::string& decoded_path_scratch) const;
+        std::string& decoded_path_scratch, std::string_view tls_common_name = {}) const;
 
 private:
     struct entry {

@@ -43,6 +43,7 @@ struct server_stats {
 
 class connection;
 struct connection_io;
+class tls_server_context;
 
 class server {
 public:
@@ -51,6 +52,9 @@ public:
     server(const server&) = delete;
     server& operator=(const server&) = delete;
 
+    // Serves https on every connection from now on: a TLS handshake (within the header
+    // timeout) before the first request. `context` (this core's) outlives the server.
+    void set_tls(tls_server_context* context) noexcept { _tls = context; }
     // Starts accepting on `listen_fd` (owned by the caller) on this core.
     void start(int listen_fd);
     // Stops accepting, closes idle connections, waits for requests in flight.
@@ -73,6 +77,7 @@ private:
     reactor::task<std::int32_t> wait_without_buffers(connection& conn, connection_io& io,
         std::int64_t timeout_ns);
     reactor::task<void> answer_timeout(connection_io& io);
+    reactor::task<bool> start_tls(connection_io& io);
 
     const router& _routes;
     server_limits _limits;
@@ -82,6 +87,7 @@ private:
     connection* _connections = nullptr;  // intrusive list of open connections
     bool _stopping = false;
     date_cache _dates;
+    tls_server_context* _tls = nullptr;
 };
 
 }  // namespace uetcd::http
