@@ -68,24 +68,15 @@ void append_chunk(std::string& out, std::string_view data, bool chunked) {
     out.append("\r\n").append(data).append("\r\n");
 }
 
-reactor::task<bool> send_all(int fd, std::string_view data) {
-    while (!data.empty()) {
-        const auto n = co_await reactor::send(fd, data.data(), data.size())
-                           .with_timeout(watch_send_timeout_ns);
-        if (n <= 0) {
-            co_return false;
-        }
-        data.remove_prefix(static_cast<std::size_t>(n));
-    }
-    co_return true;
+reactor::task<bool> send_all(const http::exchange& ex, std::string_view data) {
+    co_return co_await ex.send_all(data, watch_send_timeout_ns);  // plain or TLS
 }
 
 // Notices a client that goes away while its watch waits: the server reads nothing during a
 // handler, so a one-byte peek races with the events. Data (a pipelined request) ends the peek
 // without a verdict, as Go's server cannot tell either then.
-reactor::task<void> peek_for_close(int fd, waiter& w) {
-    char probe = 0;
-    const auto n = co_await reactor::recv(fd, &probe, 1, MSG_PEEK).with_cancel(w.peek_cancel);
+reactor::task<void> peek_for_close(const http::exchange& ex, waiter& w) {
+    const auto n = co_await ex.wait_for_close(w.peek_cancel);
     if (n == 0 || (n < 0 && n != -ECANCELED)) {
         w.client_closed = true;
     }
@@ -171,7 +162,7 @@ reactor::task<void> stream_events(http::exchange& ex, waiter& w, bool stream) {
         if (done) {
             end_body(out, w.chunked);
         }
-        const bool sent = co_await send_all(ex.fd, out);
+        const bool sent = co_await send_all(ex, out);
         if (!sent || w.stopped || (done && !w.chunked)) {
             ex.close_connection = true;
         }
@@ -209,13 +200,13 @@ reactor::task<void> serve_watch(http::exchange& ex, http::keys_request& req,
         append_chunk(out, wa.answer.body, w.chunked);
         end_body(out, w.chunked);
         ctx.state.waiters.erase(local_id);
-        const bool sent = co_await send_all(ex.fd, out);
+        const bool sent = co_await send_all(ex, out);
         ex.close_connection = !sent || !w.chunked;
         co_return;
     }
-    if (co_await send_all(ex.fd, out)) {
+    if (co_await send_all(ex, out)) {
         w.peek_running = true;
-        reactor::spawn(peek_for_close(ex.fd, w));
+        reactor::spawn(peek_for_close(ex, w));
         co_await stream_events(ex, w, stream);
     } else {
         ex.close_connection = true;
@@ -247,7 +238,7 @@ reactor::task<void> send_chunked_answer(http::exchange& ex) {
     append_chunk(out, body, chunked);
     end_body(out, chunked);
     ex.taken_over = true;
-    const bool sent = co_await send_all(ex.fd, out);
+    const bool sent = co_await send_all(ex, out);
     ex.close_connection = !sent || !chunked;
 }
 
