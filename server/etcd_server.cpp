@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "uetcd/http/server.hpp"
+#include "uetcd/http/tls.hpp"
 #include "uetcd/reactor/net.hpp"
 #include "uetcd/reactor/ops.hpp"
 #include "uetcd/reactor/smp.hpp"
@@ -78,6 +79,8 @@ result<bool, std::string> prepare_dir(const std::string& path) {
 struct listener_set {
     url where;
     std::vector<reactor::unique_fd> per_core;
+    // https: one TLS context per core (each reloads renewed files without a lock).
+    std::vector<std::unique_ptr<http::tls_server_context>> tls_per_core = {};
 };
 
 result<listener_set, std::string> bind_listener(const url& u, unsigned cores) {
@@ -139,18 +142,25 @@ reactor::task<void> core_main(process_state& state, unsigned core) {
     for (auto& l : state.clients) {
         servers.push_back(std::make_unique<http::server>(state.client_routes,
             http::server_limits{}));
+        if (!l.tls_per_core.empty()) {
+            servers.back()->set_tls(l.tls_per_core[core].get());
+        }
         servers.back()->start(l.per_core[core].get());
     }
     for (auto& l : state.peers) {
         servers.push_back(std::make_unique<http::server>(state.peer_routes,
             http::server_limits{}));
+        if (!l.tls_per_core.empty()) {
+            servers.back()->set_tls(l.tls_per_core[core].get());
+        }
         servers.back()->start(l.per_core[core].get());
     }
     if (core == 0) {
         for (auto& l : state.clients) {
-            log_notice(pkg_main, "serving insecure client requests on " +
-                l.where.host + ":" + std::to_string(l.where.port) +
-                ", this is strongly discouraged!");
+            const std::string where = l.where.host + ":" + std::to_string(l.where.port);
+            log_notice(pkg_main, l.where.tls() ? "serving client requests on " + where
+                : "serving insecure client requests on " + where +
+                    ", this is strongly discouraged!");
         }
         reactor::spawn(watch_signals(state));
     }
@@ -192,11 +202,68 @@ void log_start_banner(const config& cfg) {
     }
 }
 
+http::tls_options tls_options_of(const tls_files& files, const config& cfg) {
+    http::tls_options o;
+    o.cert_file = files.cert_file;
+    o.key_file = files.key_file;
+    o.trusted_ca_file = files.effective_trusted_ca_file();
+    o.client_cert_auth = files.effective_client_cert_auth();
+    // etcd 3.4 --cipher-suites: Go names; TLS 1.3 ones go to OpenSSL's ciphersuites list.
+    for (const auto& suite : cfg.cipher_suites) {
+        const std::string_view name = openssl_cipher_name(suite);
+        std::string& list = name.starts_with("TLS_") ? o.ciphersuites : o.cipher_list;
+        list.append(list.empty() ? "" : ":").append(name);
+    }
+    return o;
+}
+
+// Loads an https listener's contexts (checked here, so a bad file is one clear line at
+// start-up; an expired certificate is a warning), or warns that an http one ignores them.
+bool load_tls(listener_set& set, const tls_files& files, const config& cfg, unsigned cores,
+    std::string_view side) {
+    const bool peer = side == "peer";
+    if (!set.where.tls()) {
+        if (!files.empty()) {
+            log_warning("embed", "The scheme of " + std::string(side) + " url " +
+                set.where.text + " is HTTP while peer key/cert files are presented. " +
+                "Ignored key/cert files.");
+        }
+        return true;
+    }
+    if (files.empty()) {
+        log_critical(pkg_main, std::string("TLS key/cert (--") + (peer ? "peer-" : "") +
+            "cert-file, --" + (peer ? "peer-" : "") + "key-file) must be provided for " +
+            std::string(side) + " url " + set.where.text + " with HTTPS scheme");
+        return false;
+    }
+    const http::tls_options options = tls_options_of(files, cfg);
+    for (unsigned core = 0; core < cores; ++core) {
+        std::vector<std::string> warnings;
+        auto ctx = http::tls_server_context::load(options, &warnings);
+        if (!ctx) {
+            log_critical(pkg_main, ctx.error());
+            return false;
+        }
+        for (const auto& w : core == 0 ? warnings : std::vector<std::string>{}) {
+            log_warning(pkg_main, w);
+        }
+        set.tls_per_core.push_back(std::move(ctx).value());
+    }
+    log_info("embed", std::string(peer ? "Peer" : "Client") + "TLS: cert = " +
+        options.cert_file + ", key = " + options.key_file + ", trusted-ca = " +
+        options.trusted_ca_file + ", client-cert-auth = " +
+        (options.client_cert_auth ? "true" : "false") + ", crl-file = ");
+    return true;
+}
+
 bool bind_all(process_state& state) {
     for (const auto& u : state.cfg.listen_peer_urls) {
         auto set = bind_listener(u, state.cores);
         if (!set) {
             log_critical(pkg_main, set.error());
+            return false;
+        }
+        if (!load_tls(*set, state.cfg.peer_tls, state.cfg, state.cores, "peer")) {
             return false;
         }
         log_notice(pkg_main, "listening for peers on " + u.text);
@@ -206,6 +273,9 @@ bool bind_all(process_state& state) {
         auto set = bind_listener(u, state.cores);
         if (!set) {
             log_critical(pkg_main, set.error());
+            return false;
+        }
+        if (!load_tls(*set, state.cfg.client_tls, state.cfg, state.cores, "client")) {
             return false;
         }
         log_notice(pkg_main, "listening for client requests on " + u.text);
@@ -218,12 +288,6 @@ bool bind_all(process_state& state) {
 
 int run_etcd_server(const config& cfg) {
     log_start_banner(cfg);
-    for (const auto& u : cfg.listen_client_urls) {
-        if (u.tls()) {
-            log_critical(pkg_main, "listen " + u.text + ": TLS is not supported yet");
-            return 1;
-        }
-    }
     const std::string member_dir = cfg.data_dir + "/member";
     if (auto ok = prepare_dir(member_dir); !ok) {
         log_critical(pkg_main, "cannot access data directory: " + ok.error());
