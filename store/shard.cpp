@@ -212,7 +212,7 @@ void sequencer::resolve_sync(const batch_plan& p, std::span<const batch_evaluati
         commits[r.shard].slot_index.push_back(p.base_index + successes);
     }
     for (std::uint32_t s = 0; s < _shard_count; ++s) {
-        commits[s].entry_index.assign(p.requests[s].entries.size(), p.base_index);
+        commits[s].entry_index.assign(evaluations[s].success.size(), p.base_index);
     }
 }
 

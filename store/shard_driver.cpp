@@ -52,12 +52,12 @@ std::vector<result<event_ptr, error>> shard_driver::apply(std::span<const comman
 
 // The order the server keeps too: every involved shard evaluates, core 0 resolves, every
 // shard commits, then answers and notifications go out.
-void shard_driver::apply_batch(const batch_plan& p, std::vector<result<event_ptr, error>>& out) {
+void shard_driver::apply_batch(batch_plan& p, std::vector<result<event_ptr, error>>& out) {
     const std::uint32_t count = shard_count();
     std::vector<batch_evaluation> evaluations(count);
     for (std::uint32_t s = 0; s < count; ++s) {
         if (!p.requests[s].entries.empty()) {
-            evaluations[s] = _shards[s]->evaluate(p.requests[s]);
+            evaluations[s] = _shards[s]->evaluate(std::move(p.requests[s]));
         }
     }
     const std::vector<batch_commit> commits = _sequencer.resolve(p, evaluations);

@@ -52,7 +52,7 @@ private:
         bool stream = false;
     };
 
-    void apply_batch(const batch_plan& p, std::vector<result<event_ptr, error>>& out);
+    void apply_batch(batch_plan& p, std::vector<result<event_ptr, error>>& out);
     void collect_notifications();
     void deliver(std::uint32_t shard_index, const notification& n);
     void drop_parts(driver_watch& w, std::uint32_t slot);
