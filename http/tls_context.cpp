@@ -118,6 +118,15 @@ result<bool, std::string> set_ciphers(SSL_CTX* ctx, const tls_options& o) {
     return true;
 }
 
+// Go's server answers every failed client certificate check with a bad_certificate alert;
+// OpenSSL would pick unknown_ca, certificate_expired, ... from the verify error.
+int go_like_verify(int preverify_ok, X509_STORE_CTX* store) {
+    if (preverify_ok != 1) {
+        X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
+    }
+    return preverify_ok;
+}
+
 // A complete server SSL_CTX for `o`, or the first problem found.
 result<SSL_CTX*, std::string> make_server_ctx(const tls_options& o,
     std::vector<std::string>* warnings) {
@@ -147,7 +156,8 @@ result<SSL_CTX*, std::string> make_server_ctx(const tls_options& o,
     }
     if (o.client_cert_auth) {
         // Go's tls.RequireAndVerifyClientCert.
-        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+            go_like_verify);
     }
     return ctx;
 }

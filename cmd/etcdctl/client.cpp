@@ -93,7 +93,16 @@ cluster_client::attempt(const std::string& endpoint, const request& r, std::int6
     if (!r.wait) {
         dial_ns = std::min(dial_ns, left_ns);
     }
-    auto connection = co_await http::client_connection::open(parsed->address, dial_ns);
+    if (parsed->tls && _tls == nullptr) {
+        // An https member found by the sync without TLS flags: the system's roots.
+        auto roots = http::tls_client_context::load(http::tls_options{});
+        if (!roots) {
+            co_return failure{attempt_error{roots.error(), false}};
+        }
+        _tls = std::move(roots).value();
+    }
+    auto connection = co_await http::client_connection::open(parsed->address, dial_ns,
+        parsed->tls ? _tls.get() : nullptr, parsed->server_name);
     if (!connection) {
         const bool dial = is_connection_error(connection.error());
         co_return failure{attempt_error{connection.error(), dial}};

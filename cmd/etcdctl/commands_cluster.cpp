@@ -168,10 +168,12 @@ reactor::task<int> member_update(command_context& c) {
 }
 
 // One member's health line; true when healthy.
-reactor::task<std::optional<bool>> check_member(const member& m, std::int64_t timeout_ns) {
+reactor::task<std::optional<bool>> check_member(const member& m, std::int64_t timeout_ns,
+    const http::tls_client_context* tls) {
     for (const auto& url : m.client_urls) {
         const std::string health_url = url + "/health";
-        auto response = co_await http::fetch(health_url, http::method::get, {}, {}, timeout_ns);
+        auto response =
+            co_await http::fetch(health_url, http::method::get, {}, {}, timeout_ns, tls);
         if (!response) {
             out("failed to check the health of member " + m.id + " on " + url + ": Get \"" +
                 health_url + "\": " + response.error() + "\n");
@@ -225,7 +227,7 @@ reactor::task<int> run_cluster_health(command_context& c) {
                 out("member " + m.id + " is unreachable: no available published client urls\n");
                 continue;
             }
-            auto checked = co_await check_member(m, 30'000'000'000);
+            auto checked = co_await check_member(m, 30'000'000'000, c.client->tls());
             if (!checked) {
                 std::string urls;
                 for (const auto& u : m.client_urls) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -56,6 +57,9 @@ public:
     reactor::task<int> sync();
 
     const global_options& options() const { return _options; }
+    // TLS for https endpoints (--ca-file, --cert-file, --key-file); null: the system's roots.
+    void set_tls(std::shared_ptr<http::tls_client_context> tls) { _tls = std::move(tls); }
+    const http::tls_client_context* tls() const { return _tls.get(); }
     std::int64_t command_deadline_ns() const { return _deadline_ns; }
 
 private:
@@ -69,6 +73,7 @@ private:
 
     global_options _options;
     std::string _auth_header;
+    std::shared_ptr<http::tls_client_context> _tls;
     std::vector<std::string> _endpoints;
     std::size_t _pinned = 0;
     std::int64_t _deadline_ns = 0;

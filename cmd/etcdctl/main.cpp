@@ -1,8 +1,10 @@
 // etcdctl: the etcd v2 command-line client, a drop-in for Go etcdctl v2 (etcd 3.4 with
 // ETCDCTL_API=2). Parses the command line, resolves endpoints, then runs one command on a
 // one-core reactor. docs/etcdctl.md lists the commands and the differences from Go's.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -87,7 +89,11 @@ void print_help() {
         "\"http://127.0.0.1:2379,http://127.0.0.1:4001\")\n"
         "   --peers value, -C value          deprecated: use --endpoints\n"
         "   --endpoint value                 deprecated: use --endpoints\n"
-        "   --cert-file, --key-file, --ca-file value   TLS files (TLS is not supported yet)\n"
+        "   --cert-file value                identify HTTPS client using this SSL certificate "
+        "file\n"
+        "   --key-file value                 identify HTTPS client using this SSL key file\n"
+        "   --ca-file value                  verify certificates of HTTPS-enabled servers using "
+        "this CA bundle\n"
         "   --username value, -u value       username[:password]; prompts without password\n"
         "   --timeout value                  per-request timeout (default: 2s)\n"
         "   --total-timeout value            timeout for the command (default: 5s)\n"
@@ -147,11 +153,13 @@ std::optional<std::string> auth_header(const std::string& username) {
 }
 
 int run_command(const command_spec& spec, std::string_view sub, ctl::global_options options,
-    ctl::parsed_flags flags, std::string auth) {
+    ctl::parsed_flags flags, std::string auth,
+    std::shared_ptr<uetcd::http::tls_client_context> tls) {
     int code = 0;
     const std::string error = rx::smp::run(rx::smp_config{.cores = 1, .pin_threads = false},
         [&](unsigned) -> rx::task<void> {
             ctl::cluster_client client(options, auth);
+            client.set_tls(tls);
             // cluster-health lists members without syncing (mustNewClientNoSync).
             if (spec.name != "cluster-health") {
                 code = co_await client.sync();
@@ -180,6 +188,29 @@ int run_command(const command_spec& spec, std::string_view sub, ctl::global_opti
         return 1;
     }
     return code;
+}
+
+// Go etcdctl's getTransport: the TLS files are loaded and checked whenever given.
+uetcd::result<std::shared_ptr<uetcd::http::tls_client_context>, std::string> load_client_tls(
+    const ctl::global_options& o) {
+    const bool https = std::any_of(o.endpoints.begin(), o.endpoints.end(),
+        [](const std::string& e) { return e.starts_with("https://"); });
+    if (o.ca_file.empty() && o.cert_file.empty() && o.key_file.empty() && !https) {
+        return std::shared_ptr<uetcd::http::tls_client_context>();
+    }
+    if (o.cert_file.empty() != o.key_file.empty()) {
+        return uetcd::failure{"KeyFile and CertFile must both be present[key: " + o.key_file +
+            ", cert: " + o.cert_file + "]"};
+    }
+    uetcd::http::tls_options t;
+    t.cert_file = o.cert_file;
+    t.key_file = o.key_file;
+    t.trusted_ca_file = o.ca_file;
+    auto ctx = uetcd::http::tls_client_context::load(t);
+    if (!ctx) {
+        return uetcd::failure{ctx.error()};
+    }
+    return std::move(ctx).value();
 }
 
 int version_lines(bool ours) {
@@ -253,12 +284,10 @@ int dispatch(const std::vector<std::string>& args) {
         ctl::err("Error:  backup is not supported yet: uetcd has no WAL yet\n");
         return 1;
     }
-    for (const auto& endpoint : options->endpoints) {
-        if (endpoint.starts_with("https://")) {
-            ctl::err("Error:  TLS is not supported yet: cannot use the https endpoint " +
-                     endpoint + " (--ca-file, --cert-file and --key-file have no effect)\n");
-            return 1;
-        }
+    auto tls = load_client_tls(*options);
+    if (!tls) {
+        ctl::err(tls.error() + "\n");  // Go etcdctl prints the bare error, exit 1
+        return 1;
     }
     auto auth = auth_header(options->username);
     if (!auth) {
@@ -266,7 +295,7 @@ int dispatch(const std::vector<std::string>& args) {
         return 1;
     }
     return run_command(*spec, sub, std::move(options).value(), std::move(flags).value(),
-        std::move(*auth));
+        std::move(*auth), std::move(tls).value());
 }
 
 }  // namespace
