@@ -64,10 +64,9 @@ struct auth_service::core_slot {
 };
 
 std::string_view client_certificate_user(const http::exchange& ex) {
-    // TLS HOOK: the TLS engineer adds the verified client certificate's CN to
-    // http::exchange; until then no request carries one.
-    (void)ex;
-    return {};
+    // etcd 3.4 userFromClientCertificate walks every verified chain; the CN the TLS layer
+    // gives us is the leaf's, the one clients are issued for.
+    return ex.tls_common_name;
 }
 
 void reply_keys_unauthorized(http::exchange& ex) {
@@ -608,7 +607,6 @@ struct auth_ops {
                     roles.push_back(std::move(r).value());
                 }
             }
-            w.raw_value("");
             write_user_with_roles(w, body, u.value(), roles);
         }
         if (!names.empty()) {

@@ -10,6 +10,7 @@
 
 #include "uetcd/http/json_writer.hpp"
 #include "uetcd/reactor/smp.hpp"
+#include "uetcd/server/auth_api.hpp"
 #include "uetcd/server/store_service.hpp"
 #include "uetcd/server/url.hpp"
 #include "uetcd/store/event.hpp"
@@ -380,15 +381,24 @@ void members_change(http::exchange& ex, const cluster_info& c, std::string_view 
 }
 
 void add_members_routes(http::router& routes, const cluster_info& c) {
-    auto handler = [&c](http::exchange& ex) {
+    auto handler = [&c](http::exchange& ex) -> reactor::task<void> {
         add_cors_headers(ex, c.cors);
         if (answer_options(ex)) {
-            return;
+            co_return;
         }
         if (!allow_methods(ex, "GET,POST,DELETE,PUT",
                 {http::method::get, http::method::post, http::method::delete_,
                     http::method::put})) {
-            return;
+            co_return;
+        }
+        // etcd hasWriteRootAccess: member changes need the root role once auth is on.
+        if (auth_service* auth = auth_service::current()) {
+            access_check check = auth->check_root(ex, true);
+            const bool allowed = co_await check;
+            if (!allowed) {
+                reply_no_auth(ex);
+                co_return;
+            }
         }
         ex.response.add_header("X-Etcd-Cluster-Id", c.cluster_id_hex);
         std::string_view rest = ex.path.substr(std::min<std::size_t>(ex.path.size(), 11));
@@ -401,8 +411,8 @@ void add_members_routes(http::router& routes, const cluster_info& c) {
             members_change(ex, c, rest);
         }
     };
-    routes.exact("/v2/members", handler);
-    routes.subtree("/v2/members/", handler);
+    routes.exact_async("/v2/members", handler);
+    routes.subtree_async("/v2/members/", handler);
 }
 
 void stats_self(http::exchange& ex, const cluster_info& c) {

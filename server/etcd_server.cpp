@@ -21,6 +21,7 @@
 #include "uetcd/reactor/ops.hpp"
 #include "uetcd/reactor/smp.hpp"
 #include "uetcd/server/admin_routes.hpp"
+#include "uetcd/server/auth_api.hpp"
 #include "uetcd/server/cluster_api.hpp"
 #include "uetcd/server/keys_api.hpp"
 #include "uetcd/server/store_service.hpp"
@@ -118,6 +119,7 @@ struct process_state {
     cluster_info cluster;
     std::unique_ptr<store_service> store;
     std::unique_ptr<keys_api> keys;
+    std::unique_ptr<auth_service> auth = {};
 };
 
 reactor::task<void> watch_signals(process_state& state) {
@@ -137,6 +139,8 @@ reactor::task<void> core_main(process_state& state, unsigned core) {
     if (core == 0) {
         state.store->bootstrap(state.cluster);
         reactor::spawn(state.store->run_expiry());
+        // Every core's auth replica, from the store as loaded.
+        co_await state.auth->load_from_store();
     }
     std::vector<std::unique_ptr<http::server>> servers;
     for (auto& l : state.clients) {
@@ -313,6 +317,9 @@ int run_etcd_server(const config& cfg) {
     state.store = std::make_unique<store_service>(state.cores);
     state.keys = std::make_unique<keys_api>(state.cluster, *state.store, state.cores);
     state.keys->add_routes(state.client_routes);
+    state.auth = std::make_unique<auth_service>(state.cluster, *state.store, state.cores,
+        cfg.client_tls.effective_client_cert_auth());
+    state.auth->add_routes(state.client_routes);
     add_cluster_routes(state.client_routes, state.cluster, *state.store);
     static const std::vector<std::string> no_cors;
     add_admin_routes(state.client_routes, {}, cfg.cors);

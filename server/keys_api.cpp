@@ -10,6 +10,7 @@
 #include "uetcd/http/query.hpp"
 #include "uetcd/reactor/ops.hpp"
 #include "uetcd/reactor/smp.hpp"
+#include "uetcd/server/auth_api.hpp"
 
 namespace uetcd::server {
 
@@ -299,6 +300,15 @@ void keys_api::add_routes(http::router& routes) {
             co_return;
         }
         http::keys_request req = std::move(decoded).value();
+        // etcd: parse, then hasKeyPrefixAccess, then the store.
+        if (auth_service* auth = auth_service::current()) {
+            access_check check = auth->check_keys(ex, key_path, req.recursive);
+            const bool allowed = co_await check;
+            if (!allowed) {
+                reply_keys_unauthorized(ex);
+                co_return;
+            }
+        }
         auto& state = *_cores[reactor::reactor::current().core()];
         if (req.op() == http::keys_op::watch) {
             co_await serve_watch(ex, req, watch_context{state, _store});
