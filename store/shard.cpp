@@ -66,6 +66,13 @@ shard::shard(std::uint32_t id, std::uint32_t shard_count) : _id(id) {
     UETCD_ASSERT(id < shard_count);
 }
 
+shard::shard(std::uint32_t id, std::uint32_t shard_count, tree recovered)
+    : _id(id), _tree(std::move(recovered)) {
+    UETCD_ASSERT(shard_count >= 1 && shard_count <= shard_count_max);
+    UETCD_ASSERT(id < shard_count);
+    UETCD_ASSERT(!_tree.in_provisional());
+}
+
 result<event_ptr, error> shard::apply_entry(const shard_entry& e, time_ns now_ns) {
     if (!is_root_qget(e.cmd)) {
         return apply_command(_tree, e.cmd, now_ns);
@@ -136,10 +143,12 @@ std::vector<entry_answer> shard::commit(const batch_commit& c) {
     return out;
 }
 
-sequencer::sequencer(std::uint32_t shard_count, std::uint64_t index)
-    : _shard_count(shard_count), _index(index) {
+sequencer::sequencer(std::uint32_t shard_count, std::uint64_t index,
+    std::uint64_t history_start_index)
+    : _shard_count(shard_count), _index(index), _first_event_index(history_start_index) {
     UETCD_ASSERT(shard_count >= 1 && shard_count <= shard_count_max);
     UETCD_ASSERT(!is_provisional_index(index));
+    UETCD_ASSERT(history_start_index <= index);
 }
 
 batch_plan sequencer::plan(std::span<const command> log, time_ns now_ns) const {

@@ -35,6 +35,23 @@ shard_driver::shard_driver(std::uint32_t shard_count) : _sequencer(shard_count) 
     }
 }
 
+shard_driver::shard_driver(sharded_recovery recovered)
+    : _sequencer(static_cast<std::uint32_t>(recovered.shards.size()),
+          recovered.shards.at(0).index(), recovered.history_start_index) {
+    const auto count = static_cast<std::uint32_t>(recovered.shards.size());
+    for (std::uint32_t s = 0; s < count; ++s) {
+        _shards.push_back(std::make_unique<shard>(s, count, std::move(recovered.shards[s])));
+    }
+}
+
+std::string shard_driver::save_snapshot() const {
+    std::vector<const tree*> trees;
+    for (const auto& s : _shards) {
+        trees.push_back(&s->store());
+    }
+    return save_sharded_snapshot(trees);
+}
+
 std::vector<result<event_ptr, error>> shard_driver::apply(std::span<const command> log,
     time_ns now_ns) {
     std::vector<result<event_ptr, error>> out;

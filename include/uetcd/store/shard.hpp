@@ -81,6 +81,8 @@ struct entry_answer {
 class shard {
 public:
     shard(std::uint32_t id, std::uint32_t shard_count);
+    // A shard recovered from a snapshot (recover_sharded_snapshot's shards[id]).
+    shard(std::uint32_t id, std::uint32_t shard_count, tree recovered);
 
     // Step 1 (on the shard's core). Precondition: no batch pending, base_index == index().
     batch_evaluation evaluate(batch_request request);
@@ -120,7 +122,9 @@ struct batch_plan {
 // the window of the last 1000 events of the whole store.
 class sequencer {
 public:
-    explicit sequencer(std::uint32_t shard_count, std::uint64_t index = 0);
+    // After a recovery: the store index and the history start index of the whole store.
+    explicit sequencer(std::uint32_t shard_count, std::uint64_t index = 0,
+        std::uint64_t history_start_index = 0);
 
     // The next batch from the front of `log` (non-empty): a serial command alone, else the
     // longest run of non-serial ones, at most batch_entries_max.

@@ -12,12 +12,17 @@
 #include <vector>
 
 #include "uetcd/store/shard.hpp"
+#include "uetcd/store/snapshot.hpp"
 
 namespace uetcd::store {
 
 class shard_driver {
 public:
     explicit shard_driver(std::uint32_t shard_count);
+    // From recover_sharded_snapshot (no watchers: etcd saves none).
+    explicit shard_driver(sharded_recovery recovered);
+    // save_sharded_snapshot of every shard: the one tree's bytes.
+    std::string save_snapshot() const;
 
     // Applies committed commands in log order, batch by batch; one answer per command, as
     // apply_command gives it (sync: a null event_ptr). Notifications are queued.
