@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# TLS load benchmark (issue #9), one run on one machine, servers loaded one at a time with the
+# same certificates (RSA 2048, made here by openssl):
+#   get-keepalive  GET of one key over TLS at CONNECTIONS keep-alive connections (wrk)
+#   new-conns      "Connection: close" GETs at HANDSHAKE_CONNECTIONS: every request is a new
+#                  TCP connection and a full TLS handshake (wrk reconnects), i.e. new TLS
+#                  connections per second
+# each on uetcd and on etcd 3.4 (--enable-v2). Prints req/s, p50/p99 and the uetcd/etcd
+# ratios (issue target: GET over TLS >= 2x etcd 3.4 over TLS).
+# Usage: bash bench/load/tls.sh BUILD_DIR. Environment: DURATION (10s), CONNECTIONS (64),
+# HANDSHAKE_CONNECTIONS (16), WRK_THREADS (2). Writes only into a mktemp directory, removed
+# on exit; every server it starts is stopped.
+set -euo pipefail
+
+readonly BUILD_DIR=${1:?usage: bash bench/load/tls.sh BUILD_DIR}
+readonly DURATION=${DURATION:-10s}
+readonly CONNECTIONS=${CONNECTIONS:-64}
+readonly HANDSHAKE_CONNECTIONS=${HANDSHAKE_CONNECTIONS:-16}
+readonly WRK_THREADS=${WRK_THREADS:-2}
+readonly ETCD_BIN=/usr/bin/etcd
+readonly READY_TRIES=100  # x 0.1 s
+
+TMP_DIR=$(mktemp -d)
+PIDS=()
+cleanup() {
+    local pid i
+    for pid in "${PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+        for ((i = 0; i < 50; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf -- "$TMP_DIR"
+}
+trap cleanup EXIT
+
+for tool in wrk curl openssl "$ETCD_BIN" "$BUILD_DIR/etcd"; do
+    command -v "$tool" >/dev/null 2>&1 || [[ -x $tool ]] || { echo "tls.sh: missing $tool" >&2; exit 2; }
+done
+
+make_certs() {
+    local d=$TMP_DIR/certs
+    mkdir -p "$d"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca.key" -out "$d/ca.pem" -days 30 \
+        -subj "/CN=bench CA" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -keyout "$d/server.key" -out "$d/server.csr" \
+        -subj "/CN=localhost" 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$d/server.ext"
+    openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+        -out "$d/server.pem" -days 30 -extfile "$d/server.ext" 2>/dev/null
+}
+
+# start NAME BINARY CLIENT_PORT PEER_PORT [extra flags...]
+start() {
+    local name=$1 bin=$2 cport=$3 pport=$4 i
+    shift 4
+    local c=https://127.0.0.1:$cport p=http://127.0.0.1:$pport
+    "$bin" --name "$name" --data-dir "$TMP_DIR/$name" --listen-client-urls "$c" \
+        --advertise-client-urls "$c" --listen-peer-urls "$p" --initial-advertise-peer-urls "$p" \
+        --initial-cluster "$name=$p" --cert-file "$TMP_DIR/certs/server.pem" \
+        --key-file "$TMP_DIR/certs/server.key" "$@" >"$TMP_DIR/$name.log" 2>&1 &
+    PIDS+=($!)
+    for ((i = 0; i < READY_TRIES; i++)); do
+        curl -fs --cacert "$TMP_DIR/certs/ca.pem" -XPUT "$c/v2/keys/bench/k" \
+            -d value=0123456789abcdef >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    echo "tls.sh: $name did not start; log:" >&2
+    cat "$TMP_DIR/$name.log" >&2
+    exit 2
+}
+
+declare -A RPS=() P50=() P99=()
+# measure LABEL URL CONNECTIONS [header]
+measure() {
+    local label=$1 url=$2 connections=$3 out
+    shift 3
+    local args=(-t"$WRK_THREADS" -c"$connections" -d"$DURATION" --latency)
+    [[ $# -gt 0 ]] && args+=(-H "$1")
+    out=$(wrk "${args[@]}" "$url")
+    if grep -q 'Non-2xx' <<<"$out"; then
+        echo "tls.sh: $label got non-2xx answers:" >&2
+        echo "$out" >&2
+    fi
+    RPS[$label]=$(awk '/^Requests\/sec:/ {printf "%d", $2}' <<<"$out")
+    P50[$label]=$(awk '$1 == "50%" {print $2}' <<<"$out")
+    P99[$label]=$(awk '$1 == "99%" {print $2}' <<<"$out")
+    printf '%-22s %10s req/s   p50 %-9s p99 %s\n' "$label" "${RPS[$label]}" \
+        "${P50[$label]}" "${P99[$label]}"
+}
+
+pick_port() { echo $((20000 + RANDOM % 9000)); }
+U_C=$(pick_port); U_P=$((U_C + 1)); E_C=$((U_C + 2)); E_P=$((U_C + 3))
+
+make_certs
+echo "tls bench: $CONNECTIONS keep-alive / $HANDSHAKE_CONNECTIONS new-connection clients," \
+    "$WRK_THREADS wrk threads, $DURATION each, $(nproc) cores, RSA 2048 certificates"
+start uetcd "$BUILD_DIR/etcd" "$U_C" "$U_P"
+start etcd "$ETCD_BIN" "$E_C" "$E_P" --enable-v2
+U=https://127.0.0.1:$U_C/v2/keys/bench/k
+E=https://127.0.0.1:$E_C/v2/keys/bench/k
+measure uetcd-get-keepalive "$U" "$CONNECTIONS"
+measure etcd-get-keepalive "$E" "$CONNECTIONS"
+measure uetcd-new-conns "$U" "$HANDSHAKE_CONNECTIONS" "Connection: close"
+measure etcd-new-conns "$E" "$HANDSHAKE_CONNECTIONS" "Connection: close"
+awk -v ug="${RPS[uetcd-get-keepalive]}" -v eg="${RPS[etcd-get-keepalive]}" \
+    -v un="${RPS[uetcd-new-conns]}" -v en="${RPS[etcd-new-conns]}" 'BEGIN {
+    printf "GET over TLS, uetcd / etcd 3.4:    %.2fx (target >= 2)\n", (eg > 0 ? ug / eg : 0)
+    printf "new TLS connections, uetcd / etcd: %.2fx\n", (en > 0 ? un / en : 0)
+}'
