@@ -67,4 +67,26 @@ void BM_shard_plain_tree_apply_256_sets(benchmark::State& state) {
 }
 BENCHMARK(BM_shard_plain_tree_apply_256_sets);
 
+// Core 0's serial share of a batch on 4 shards: plan (routing, copies) and resolve (final
+// indexes), with every entry succeeding. The shards' work runs on their own cores.
+void BM_shard_sequencer_plan_and_resolve_256(benchmark::State& state) {
+    sequencer seq(4);
+    std::vector<std::vector<command>> batches;
+    for (std::size_t b = 0; b < 64; ++b) {
+        batches.push_back(batch_of_sets(b));
+    }
+    std::size_t b = 0;
+    for (auto _ : state) {
+        const batch_plan p = seq.plan(batches[b++ % batches.size()], now_ns);
+        std::vector<batch_evaluation> evaluations(4);
+        for (std::uint32_t s = 0; s < 4; ++s) {
+            evaluations[s].success.assign(p.requests[s].entries.size(), true);
+        }
+        auto commits = seq.resolve(p, evaluations);
+        benchmark::DoNotOptimize(commits.data());
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * batch_commands));
+}
+BENCHMARK(BM_shard_sequencer_plan_and_resolve_256);
+
 }  // namespace
