@@ -50,6 +50,16 @@ TEST_CASE("shard: routing by the first user segment; namespaces whole; root on a
     CHECK(shard_of("/0/members/abc", n) == shard_of("/0", n));
     CHECK(shard_of("/2/users/root", n) == uetcd::hash64("2") % n);
     CHECK(shard_of("/1/foo", 1) == 0);
+    // The sequencer routes a command by its clean path, whatever its spelling.
+    sequencer seq(n);
+    for (const char* spelling : {"/1/foo", "/1/x/../foo/", "//1/./foo", "/1/foo/a/.."}) {
+        INFO(spelling);
+        const batch_plan p = seq.plan(std::vector<command>{put(spelling, "v")}, t0_ns);
+        REQUIRE(p.owner.size() == 1);
+        CHECK(p.owner[0] == shard_of("/1/foo", n));
+    }
+    CHECK(is_serial(put("/1/foo/..", "v")));
+    CHECK(is_serial(put("/1/", "v")));
 }
 
 TEST_CASE("shard: serial entries are those that need final indexes or every shard",
