@@ -138,6 +138,10 @@ result<SSL_CTX*, std::string> make_server_ctx(const tls_options& o,
     SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+    // One TLS 1.3 ticket per connection as Go sends (OpenSSL's default is two), and no
+    // server-side session cache: tickets carry resumption, as with Go.
+    SSL_CTX_set_num_tickets(ctx, 1);
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     static constexpr unsigned char session_context[] = "uetcd";
     SSL_CTX_set_session_id_context(ctx, session_context, sizeof(session_context) - 1);
     auto ok = load_key_pair(ctx, o, warnings);
