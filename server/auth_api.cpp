@@ -2,6 +2,7 @@
 #include "uetcd/server/auth_api.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <unordered_map>
 
 #include "uetcd/assert.hpp"
@@ -53,12 +54,20 @@ namespace {
 
 }  // namespace
 
+// Lookups by string_view: a request's cache key is built on the stack, not allocated.
+struct key_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+        return std::hash<std::string_view>{}(s);
+    }
+};
+
 // One core's view: touched only by its own reactor thread.
 struct auth_service::core_slot {
     std::shared_ptr<const auth_state> state;  // null until the first install
     reactor::event loaded;
     // digest(16 bytes) + user name -> the hash the password was verified against.
-    std::unordered_map<std::string, std::string> verified;
+    std::unordered_map<std::string, std::string, key_hash, std::equal_to<>> verified;
     // Checks waiting for one bcrypt compare of the same key (the first one runs it).
     std::unordered_map<std::string, std::vector<access_check*>> in_flight;
 };
@@ -153,10 +162,10 @@ void auth_service::finish(access_check& c, const auth_state& state, bool passwor
 void auth_service::start_check(access_check& c, const http::exchange& ex) {
     core_slot& s = slot();
     if (!s.state) {
-        // Not loaded yet: the verdict waits (await_suspend) and is made from the request
-        // parts kept in the check.
+        // Not loaded yet: the verdict waits (await_suspend) and is made from the header kept
+        // in the check (in _user until then). The first replica comes within moments of
+        // start-up, so a client certificate is not considered in this window.
         c._user = std::string(ex.request.header_value("Authorization"));
-        c._password = std::string(client_certificate_user(ex));
         return;
     }
     const auth_state& st = *s.state;
@@ -189,7 +198,20 @@ void auth_service::start_check(access_check& c, const http::exchange& ex) {
         c.decide(false);
         return;
     }
-    const auto hit = s.verified.find(cache_key(creds->user, creds->password));
+    // Short names (all but the odd one) build the key on the stack.
+    constexpr std::size_t stack_key_bytes_max = 128;
+    char stack_key[stack_key_bytes_max];
+    std::string heap_key;
+    std::string_view key;
+    if (creds->user.size() + 16 <= stack_key_bytes_max) {
+        auth::password_digest_to(creds->password, stack_key);
+        std::memcpy(stack_key + 16, creds->user.data(), creds->user.size());
+        key = std::string_view(stack_key, 16 + creds->user.size());
+    } else {
+        heap_key = cache_key(creds->user, creds->password);
+        key = heap_key;
+    }
+    const auto hit = s.verified.find(key);
     if (hit != s.verified.end() && hit->second == u->password) {
         c._user = std::move(creds->user);
         finish(c, st, true);
@@ -206,7 +228,7 @@ access_check auth_service::check_keys(const http::exchange& ex, std::string_view
     c._kind = access_check::kind::keys;
     c._write = ex.request.method != http::method::get && ex.request.method != http::method::head;
     c._recursive = recursive;
-    c._key = std::string(key);
+    c._key = key;
     start_check(c, ex);
     return c;
 }
@@ -251,8 +273,6 @@ reactor::task<void> auth_service::verify_and_resume(access_check& c) {
         const std::string header = std::move(c._user);
         c._user.clear();
         c._password.clear();
-        const http::request* none = nullptr;
-        (void)none;
         auto creds = auth::parse_basic_auth(header);
         const auth_state& st = *s.state;
         if (!st.enabled) {
@@ -668,9 +688,9 @@ struct auth_ops {
     reactor::task<admin_answer> update_user(auth::user change, std::string hash) {
         auto old = co_await a.qget_user(change.name);
         if (!old) {
-            co_return old.error().status == 404
-                ? message_answer(404, "auth: User " + change.name + " doesn't exist.")
-                : error_answer(old.error());
+            // etcd tests the error for a v2 "key not found" to say "doesn't exist", but the
+            // quorum read already turned it into "does not exist": that text goes out.
+            co_return error_answer(old.error());
         }
         auto merged = auth::merge_user(old.value(), change, std::move(hash));
         if (!merged) {
@@ -778,9 +798,7 @@ struct auth_ops {
         }
         auto old = co_await a.qget_role(in.name);
         if (!old) {
-            co_return old.error().status == 404
-                ? message_answer(404, "auth: Role " + in.name + " doesn't exist.")
-                : error_answer(old.error());
+            co_return error_answer(old.error());  // "does not exist.", as in update_user
         }
         auto merged = auth::merge_role(old.value(), in);
         if (!merged) {

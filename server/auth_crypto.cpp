@@ -106,13 +106,17 @@ bool bcrypt_verify(std::string_view password, std::string_view hash) {
     return out != nullptr && out[0] != '*' && equal_constant_time(out, hash);
 }
 
-std::string password_digest(std::string_view password) {
+void password_digest_to(std::string_view password, char* out) {
     const auto& secret = digest_secret();
     const XXH128_hash_t h =
         XXH3_128bits_withSecret(password.data(), password.size(), secret.data(), secret.size());
-    std::string out(16, '\0');
-    std::memcpy(out.data(), &h.low64, 8);
-    std::memcpy(out.data() + 8, &h.high64, 8);
+    std::memcpy(out, &h.low64, 8);
+    std::memcpy(out + 8, &h.high64, 8);
+}
+
+std::string password_digest(std::string_view password) {
+    std::string out(password_digest_bytes, '\0');
+    password_digest_to(password, out.data());
     return out;
 }
 

@@ -49,7 +49,7 @@ private:
     bool _allowed = false;
     bool _write = false;
     bool _recursive = false;
-    std::string _key;
+    std::string_view _key;  // into the request's path, which outlives the check
     std::string _user;
     std::string _password;
     std::coroutine_handle<> _waiter;

@@ -25,7 +25,10 @@ inline constexpr int bcrypt_cost = 10;  // bcrypt.DefaultCost, what etcd 3.4 use
 std::string bcrypt_hash(std::string_view password);
 bool bcrypt_verify(std::string_view password, std::string_view hash);
 
-// 16 bytes: xxh3-128 of the password under this process's random secret.
+// xxh3-128 of the password under this process's random secret: what a verified password is
+// remembered by. `out` receives password_digest_bytes bytes.
+inline constexpr std::size_t password_digest_bytes = 16;
+void password_digest_to(std::string_view password, char* out);
 std::string password_digest(std::string_view password);
 
 // The worker pool. One per process; the reactors submit jobs and are woken through one
