@@ -9,7 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -120,7 +122,44 @@ struct process_state {
     std::unique_ptr<store_service> store;
     std::unique_ptr<keys_api> keys;
     std::unique_ptr<auth_service> auth = {};
+    // Store start-up (recovery) runs on core 0 before any core serves: one event per core.
+    std::vector<std::unique_ptr<reactor::event>> store_open = {};
+    bool store_failed = false;
 };
+
+durability_options durability_of(const config& cfg, const std::string& member_dir) {
+    durability_options d;
+    d.wal_dir = cfg.wal_dir.empty() ? member_dir + "/wal" : cfg.wal_dir;
+    d.snap_dir = member_dir + "/snap";
+    d.snapshot_count = cfg.snapshot_count;
+    d.max_snapshots = cfg.max_snapshots;
+    d.max_wals = cfg.max_wals;
+    // Test hook: small WAL segments make cuts and retention observable.
+    if (const char* bytes = std::getenv("UETCD_WAL_SEGMENT_BYTES"); bytes != nullptr) {
+        d.segment_bytes = std::max<std::uint64_t>(std::strtoull(bytes, nullptr, 10), 1 << 16);
+    }
+    return d;
+}
+
+// On core 0: recover (or bootstrap) the store, then let every core serve, or stop them all
+// with one clear line when the data dir cannot be used.
+reactor::task<void> open_store(process_state& state) {
+    const std::int64_t start_ns = clock_ns(CLOCK_MONOTONIC);
+    auto opened = co_await state.store->open_durable(
+        durability_of(state.cfg, state.cfg.data_dir + "/member"), state.cluster);
+    if (!opened) {
+        log_critical(pkg_main, opened.error());
+        state.store_failed = true;
+    } else {
+        log_info(pkg_server, "store ready at raft index " +
+            std::to_string(state.store->raft_index()) + " in " +
+            std::to_string((clock_ns(CLOCK_MONOTONIC) - start_ns) / 1'000'000) + " ms");
+    }
+    auto& s = reactor::smp::current();
+    for (unsigned core = 0; core < state.cores; ++core) {
+        co_await s.submit_to(core, [&state, core] { state.store_open[core]->set(); });
+    }
+}
 
 reactor::task<void> watch_signals(process_state& state) {
     signalfd_siginfo info{};
@@ -137,10 +176,16 @@ reactor::task<void> watch_signals(process_state& state) {
 
 reactor::task<void> core_main(process_state& state, unsigned core) {
     if (core == 0) {
-        state.store->bootstrap(state.cluster);
-        reactor::spawn(state.store->run_expiry());
-        // Every core's auth replica, from the store as loaded.
-        co_await state.auth->load_from_store();
+        co_await open_store(state);
+        if (!state.store_failed) {
+            reactor::spawn(state.store->run_expiry());
+            // Every core's auth replica, from the store as recovered.
+            co_await state.auth->load_from_store();
+        }
+    }
+    co_await state.store_open[core]->wait();
+    if (state.store_failed) {
+        co_return;
     }
     std::vector<std::unique_ptr<http::server>> servers;
     for (auto& l : state.clients) {
@@ -326,6 +371,7 @@ int run_etcd_server(const config& cfg) {
     add_admin_routes(state.peer_routes, {}, no_cors);
     for (unsigned core = 0; core < state.cores; ++core) {
         state.shutdown.push_back(std::make_unique<reactor::event>());
+        state.store_open.push_back(std::make_unique<reactor::event>());
     }
     // Choose the I/O engine once here, so the choice (or the refusal) is logged before
     // any reactor starts; every core then makes the same choice.
@@ -352,7 +398,7 @@ int run_etcd_server(const config& cfg) {
         return 1;
     }
     ::close(state.signal_fd);
-    return 0;
+    return state.store_failed ? 1 : 0;
 }
 
 }  // namespace uetcd::server

@@ -8,6 +8,7 @@
 #include "uetcd/reactor/ops.hpp"
 #include "uetcd/reactor/smp.hpp"
 #include "uetcd/server/cluster_api.hpp"
+#include "uetcd/wal/wal.hpp"
 
 namespace uetcd::server {
 
@@ -63,32 +64,36 @@ void wake_signal::notify() {
 
 store_service::store_service(unsigned cores) : _cores(cores), _sinks(cores, nullptr) {}
 
-void store_service::bootstrap(const cluster_info& cluster) {
-    const auto now = wall_now_ns();
+store_service::~store_service() = default;
+
+reactor::task<void> store_service::bootstrap(const cluster_info& cluster) {
     // etcd 3.4 on a fresh member: raft entry 1 adds each member (a create of its
     // raftAttributes), entry 2 is the new leader's empty entry, 3 publishes this member's
     // attributes (a set), 4 sets the cluster version (a set).
     for (const member_info& m : cluster.members) {
-        const std::string key = "/0/members/" + format_id(m.id) + "/raftAttributes";
-        auto r = _tree.create(key, false, raft_attributes_json(m), false, {}, now);
-        UETCD_ASSERT(r);
-        ++_raft_index;
+        store::command c;
+        c.path = "/0/members/" + format_id(m.id) + "/raftAttributes";
+        c.value = raft_attributes_json(m);
+        c.prev_exist = false;
+        applied_command done = co_await propose(std::move(c));
+        UETCD_ASSERT(done.result);
     }
-    ++_raft_index;  // the leader's empty entry
+    co_await propose_entry(std::nullopt);  // the leader's empty entry
     for (const member_info& m : cluster.members) {
         if (m.id != cluster.self_id) {
             continue;
         }
-        const std::string key = "/0/members/" + format_id(m.id) + "/attributes";
-        auto r = _tree.set(key, false, attributes_json(m), {}, now);
-        UETCD_ASSERT(r);
-        ++_raft_index;
+        store::command c;
+        c.path = "/0/members/" + format_id(m.id) + "/attributes";
+        c.value = attributes_json(m);
+        applied_command done = co_await propose(std::move(c));
+        UETCD_ASSERT(done.result);
     }
-    auto r = _tree.set("/0/version", false, "2.3.0", {}, now);
-    UETCD_ASSERT(r);
-    ++_raft_index;
-    // etcd reads /2/enabled once at start to learn whether v2 auth is on.
-    auth_probe();
+    store::command version;
+    version.path = "/0/version";
+    version.value = "2.3.0";
+    applied_command done = co_await propose(std::move(version));
+    UETCD_ASSERT(done.result);
 }
 
 keys_answer store_service::answer_event(const store::event& e, bool no_value_on_success) {
@@ -171,18 +176,13 @@ reactor::task<keys_answer> store_service::write(http::keys_request req, std::int
     co_return a;
 }
 
-reactor::task<applied_command> store_service::propose(store::command c) {
-    co_return apply_now(c);
-}
-
-applied_command store_service::apply_now(const store::command& c) {
+applied_command store_service::apply_entry(const std::optional<store::command>& c) {
     applied_command done;
-    done.result = store::apply_command(_tree, c, wall_now_ns());
     // etcd spends a raft entry on every proposal, failed or not.
     ++_raft_index;
     done.raft_index = _raft_index;
-    if (done.result && c.method != store::command_method::qget) {
-        after_write();
+    if (c.has_value()) {
+        done.result = store::apply_command(_tree, *c, wall_now_ns());
     }
     return done;
 }
@@ -265,12 +265,24 @@ void store_service::drain_notifications() {
     }
 }
 
+namespace {
+
+store::command sync_command(std::int64_t wall_ns) {
+    store::command c;
+    c.method = store::command_method::sync;
+    c.sync_time_ns = wall_ns;
+    return c;
+}
+
+}  // namespace
+
 reactor::task<void> store_service::run_expiry() {
     auto& r = reactor::reactor::current();
     _expiry_running = true;
     // etcd 3.4's leader proposes a SYNC every 500 ms while TTL keys exist; each is a raft
-    // entry, so X-Raft-Index moves with them. Expiry itself runs as soon as a key is due
-    // (etcd expires only at those SYNCs, up to 500 ms late).
+    // entry, so X-Raft-Index moves with them. Here a key that falls due between two ticks
+    // gets a SYNC of its own at once (etcd expires only at the ticks, up to 500 ms late).
+    // Every SYNC is a logged command carrying its time, so a restart replays expiry exactly.
     std::int64_t next_sync_ns = r.now_ns() + sync_interval_ns;
     while (!_stopping) {
         if (!_tree.has_ttl_keys()) {
@@ -281,16 +293,15 @@ reactor::task<void> store_service::run_expiry() {
                 sync_interval_ns;
             continue;
         }
-        if (r.now_ns() >= next_sync_ns) {
-            ++_raft_index;
-            next_sync_ns += ((r.now_ns() - next_sync_ns) / sync_interval_ns + 1) *
-                sync_interval_ns;
-        }
+        const bool tick_due = r.now_ns() >= next_sync_ns;
         const std::int64_t now = r.wall_ns();
         const std::int64_t next = _tree.next_expiry();
-        if (next <= now) {
-            _tree.expire(now);
-            drain_notifications();
+        if (tick_due || next <= now) {
+            if (tick_due) {
+                next_sync_ns += ((r.now_ns() - next_sync_ns) / sync_interval_ns + 1) *
+                    sync_interval_ns;
+            }
+            co_await propose(sync_command(now));
             continue;
         }
         _expiry_target_ns = next;
@@ -308,6 +319,7 @@ reactor::task<void> store_service::stop() {
     if (_expiry_running) {
         co_await _expiry_done.wait();
     }
+    co_await stop_durable();
 }
 
 }  // namespace uetcd::server

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -90,6 +91,63 @@ task<std::int64_t> reactor_file_system::file_size(int fd) {
         co_return -errno;
     }
     co_return static_cast<std::int64_t>(st.st_size);
+}
+
+file_bytes::file_bytes(const char* mapped, std::size_t size_bytes)
+    : _view(mapped, size_bytes), _mapped(true) {}
+
+file_bytes::~file_bytes() {
+    if (_mapped && !_view.empty()) {
+        ::munmap(const_cast<char*>(_view.data()), _view.size());
+    }
+}
+
+file_bytes::file_bytes(file_bytes&& other) noexcept
+    : _copy(std::move(other._copy)), _mapped(other._mapped) {
+    _view = _mapped ? other._view : std::string_view(_copy);
+    other._view = {};
+    other._mapped = false;
+}
+
+task<result<file_bytes, int>> file_system::read_bytes(const std::string& path,
+    std::uint64_t size_bytes_max) {
+    auto bytes = co_await read_whole_file(*this, path, size_bytes_max);
+    if (!bytes) {
+        co_return failure{bytes.error()};
+    }
+    co_return file_bytes(std::move(bytes).value());
+}
+
+task<result<file_bytes, int>> reactor_file_system::read_bytes(const std::string& path,
+    std::uint64_t size_bytes_max) {
+    // Start-up only: a synchronous open and mmap; the pages fault in as the scan reads them.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        co_return failure{-errno};
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        const int error = -errno;
+        ::close(fd);
+        co_return failure{error};
+    }
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    if (size > size_bytes_max) {
+        ::close(fd);
+        co_return failure{-EFBIG};
+    }
+    if (size == 0) {
+        ::close(fd);
+        co_return file_bytes(std::string{});
+    }
+    void* mapped = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    const int error = -errno;
+    ::close(fd);
+    if (mapped == MAP_FAILED) {
+        co_return failure{error};
+    }
+    ::madvise(mapped, size, MADV_SEQUENTIAL);
+    co_return file_bytes(static_cast<const char*>(mapped), size);
 }
 
 task<result<std::vector<std::string>, int>> reactor_file_system::list_dir(

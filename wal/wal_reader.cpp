@@ -124,12 +124,12 @@ task<result<recovered_wal, wal_error>> read_wal(file_system& fs, const std::stri
     for (std::size_t i = 0; i < segments->size(); ++i) {
         const named_segment& seg = (*segments)[i];
         const std::string path = dir + "/" + seg.name;
-        auto bytes = co_await read_whole_file(fs, path, segment_read_bytes_max);
+        auto bytes = co_await fs.read_bytes(path, segment_read_bytes_max);
         if (!bytes.ok()) {
             co_return failure{wal_error{wal_errc::io, bytes.error(), path, 0, "read"}};
         }
         const bool last = i + 1 == segments->size();
-        auto scan = scan_segment(*bytes, last);
+        auto scan = scan_segment(bytes->view(), last);
         if (!scan.ok()) {
             co_return failure{scan_failure(scan.error(), path)};
         }
