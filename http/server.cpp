@@ -295,15 +295,19 @@ reactor::task<void> server::answer_timeout(connection_io& io) {
     }
 }
 
-reactor::task<bool> server::start_tls(connection_io& io) {
+reactor::task<bool> server::start_tls(connection& conn, connection_io& io) {
     // The handshake counts as the first request's head: a stalled client is dropped after
-    // the header timeout. Plain HTTP gets Go's 400 inside accept().
+    // the header timeout, or at once when the server stops (the connection is idle until
+    // its first request). Plain HTTP gets Go's 400 inside accept().
     const std::int64_t now_ns = reactor::reactor::current().now_ns();
     io.tls = tls_session::make_server(_tls->for_handshake(now_ns));
     if (io.tls == nullptr) {
         co_return false;
     }
-    const auto rc = co_await io.tls->accept(io.fd, now_ns + _limits.header_timeout_ns);
+    conn.idle_wait = reactor::cancel_slot{};
+    const auto rc = co_await io.tls->accept(io.fd, now_ns + _limits.header_timeout_ns,
+        &conn.idle_wait);
+    conn.idle = false;
     if (rc == -ETIMEDOUT) {
         ++_stats.timeouts;
     } else if (rc != 0) {
@@ -316,7 +320,7 @@ reactor::task<void> server::serve(int fd) {
     ++_stats.connections_open;
     connection conn(*this);
     connection_io io(fd, _limits.parser);
-    const bool serving = _tls == nullptr || co_await start_tls(io);
+    const bool serving = _tls == nullptr || co_await start_tls(conn, io);
     const std::string_view common_name = io.tls ? io.tls->peer_common_name() : "";
     while (serving) {
         // Serve every complete request in the buffer (pipelining), then send once.

@@ -282,7 +282,8 @@ reactor::task<bool> tls_session::flush(int fd, std::int64_t deadline_ns) {
     co_return true;
 }
 
-reactor::task<std::int32_t> tls_session::drive_handshake(int fd, std::int64_t deadline_ns) {
+reactor::task<std::int32_t> tls_session::drive_handshake(int fd, std::int64_t deadline_ns,
+    reactor::cancel_slot* cancel) {
     for (;;) {
         ERR_clear_error();
         const int r = SSL_do_handshake(_ssl);
@@ -300,7 +301,7 @@ reactor::task<std::int32_t> tls_session::drive_handshake(int fd, std::int64_t de
             _error = "write: broken pipe";
             co_return -EPIPE;
         }
-        const auto n = co_await fill(fd, deadline_ns, nullptr);
+        const auto n = co_await fill(fd, deadline_ns, cancel);
         if (n <= 0) {
             _error = n == 0 ? "EOF" : n == -ETIMEDOUT ? "net/http: TLS handshake timeout"
                                                       : "read: connection reset by peer";
@@ -309,9 +310,10 @@ reactor::task<std::int32_t> tls_session::drive_handshake(int fd, std::int64_t de
     }
 }
 
-reactor::task<std::int32_t> tls_session::accept(int fd, std::int64_t deadline_ns) {
+reactor::task<std::int32_t> tls_session::accept(int fd, std::int64_t deadline_ns,
+    reactor::cancel_slot* cancel) {
     while (_in_end - _in_begin < 5) {
-        const auto n = co_await fill(fd, deadline_ns, nullptr);
+        const auto n = co_await fill(fd, deadline_ns, cancel);
         if (n <= 0) {
             co_return n == 0 ? -ECONNRESET : n;
         }
@@ -322,11 +324,11 @@ reactor::task<std::int32_t> tls_session::accept(int fd, std::int64_t deadline_ns
         co_await flush(fd, tls_deadline_ns(close_notify_timeout_ns));
         co_return -EPROTO;
     }
-    co_return co_await drive_handshake(fd, deadline_ns);
+    co_return co_await drive_handshake(fd, deadline_ns, cancel);
 }
 
 reactor::task<result<bool, std::string>> tls_session::connect(int fd, std::int64_t deadline_ns) {
-    const auto rc = co_await drive_handshake(fd, deadline_ns);
+    const auto rc = co_await drive_handshake(fd, deadline_ns, nullptr);
     if (rc != 0) {
         co_return failure{_error};
     }

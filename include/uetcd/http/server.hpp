@@ -77,7 +77,7 @@ private:
     reactor::task<std::int32_t> wait_without_buffers(connection& conn, connection_io& io,
         std::int64_t timeout_ns);
     reactor::task<void> answer_timeout(connection_io& io);
-    reactor::task<bool> start_tls(connection_io& io);
+    reactor::task<bool> start_tls(connection& conn, connection_io& io);
 
     const router& _routes;
     server_limits _limits;

@@ -95,8 +95,9 @@ public:
 
     // The server handshake, finished by `deadline_ns` (reactor clock) or failed. Plain
     // HTTP gets Go's "400 Client sent an HTTP request to an HTTPS server" first. Returns 0
-    // or -errno (-ETIMEDOUT, -EPROTO, ...).
-    reactor::task<std::int32_t> accept(int fd, std::int64_t deadline_ns);
+    // or -errno (-ETIMEDOUT, -EPROTO, -ECANCELED when `cancel` fires: a server stopping).
+    reactor::task<std::int32_t> accept(int fd, std::int64_t deadline_ns,
+        reactor::cancel_slot* cancel = nullptr);
     // The client handshake; the error is Go-like ("x509: certificate signed by unknown
     // authority", "remote error: tls: bad certificate").
     reactor::task<result<bool, std::string>> connect(int fd, std::int64_t deadline_ns);
@@ -133,7 +134,8 @@ private:
     reactor::task<std::int32_t> fill(int fd, std::int64_t deadline_ns,
         reactor::cancel_slot* cancel);
     reactor::task<bool> flush(int fd, std::int64_t deadline_ns);
-    reactor::task<std::int32_t> drive_handshake(int fd, std::int64_t deadline_ns);
+    reactor::task<std::int32_t> drive_handshake(int fd, std::int64_t deadline_ns,
+        reactor::cancel_slot* cancel);
     void remember_peer();
     std::string describe_failure(int ssl_error) const;
 
