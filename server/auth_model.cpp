@@ -5,6 +5,7 @@
 #include <set>
 
 #include "uetcd/assert.hpp"
+#include "uetcd/http/ascii.hpp"
 #include "uetcd/http/json_writer.hpp"
 
 namespace uetcd::server::auth {
@@ -130,19 +131,6 @@ void append_utf8(std::string& out, std::uint32_t cp) {
     }
 }
 
-int hex_digit(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 bool json_reader::append_escape(std::string& out) {
     if (_at >= _text.size()) {
         return false;
@@ -165,7 +153,7 @@ bool json_reader::append_escape(std::string& out) {
     }
     std::uint32_t cp = 0;
     for (int i = 0; i < 4; ++i) {
-        const int d = hex_digit(_text[_at++]);
+        const int d = http::hex_digit(_text[_at++]);
         if (d < 0) {
             return false;
         }
@@ -276,9 +264,8 @@ void json_reader::read_string_list(string_list& out) {
 }
 
 bool key_is(std::string_view key, std::string_view field) {
-    // Go matches struct fields case-insensitively (ASCII here: the field names are ASCII).
-    return std::equal(key.begin(), key.end(), field.begin(), field.end(),
-        [](char a, char b) { return (a | 0x20) == (b | 0x20) && std::isalpha(b); });
+    // Go matches struct fields case-insensitively (the field names are ASCII).
+    return http::equals_ignore_case(key, field);
 }
 
 void read_rw(json_reader& in, rw_permission& out) {
@@ -679,13 +666,9 @@ bool auth_state::user_has_root(const user& u) {
 
 std::optional<basic_credentials> parse_basic_auth(std::string_view header) {
     constexpr std::string_view prefix = "Basic ";
-    if (header.size() < prefix.size()) {
+    if (header.size() < prefix.size() ||
+        !http::equals_ignore_case(header.substr(0, prefix.size()), prefix)) {
         return std::nullopt;
-    }
-    for (std::size_t i = 0; i < prefix.size(); ++i) {
-        if ((header[i] | 0x20) != (prefix[i] | 0x20)) {
-            return std::nullopt;
-        }
     }
     auto decoded = decode_base64(header.substr(prefix.size()));
     if (!decoded) {

@@ -93,8 +93,10 @@ tool_result run_etcdctl(const std::vector<std::string>& args, const std::string&
 }
 
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-    for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
+    std::size_t at = s.find(from);
+    while (at != std::string::npos) {
         s.replace(at, from.size(), to);
+        at = s.find(from, at + to.size());
     }
     return s;
 }
