@@ -18,8 +18,10 @@ namespace uetcd::http {
 
 namespace {
 
-// One TLS 1.2 ciphertext record (2^14 + 2048 + header) fits.
-constexpr std::size_t input_capacity_bytes = 18 * 1024 + 512;
+// Ciphertext waiting for OpenSSL. It need not hold a whole record (OpenSSL keeps a partial
+// record in its own buffer, released when empty), so it stays small: idle connections are
+// cheap, and a large upload costs a few more recv calls.
+constexpr std::size_t input_capacity_bytes = 4096;
 // Plaintext encrypted per SSL_write before the ciphertext is sent: bounds _out.
 constexpr std::size_t write_piece_bytes = 64 * 1024;
 constexpr std::int64_t close_notify_timeout_ns = 1'000'000'000;
