@@ -3,6 +3,8 @@
 #include "uetcd/server/auth_crypto.hpp"
 
 #include <crypt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/resource.h>
@@ -136,9 +138,16 @@ bcrypt_pool::bcrypt_pool(unsigned threads, unsigned cores) {
         _cores.back()->event_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         UETCD_ASSERT(_cores.back()->event_fd >= 0);
     }
+    // The workers take no signals: SIGINT/SIGTERM belong to the server's signalfd, and a
+    // worker that received one would end the process without a clean shutdown.
+    sigset_t all;
+    sigset_t previous;
+    sigfillset(&all);
+    ::pthread_sigmask(SIG_BLOCK, &all, &previous);
     for (unsigned t = 0; t < threads; ++t) {
         _threads.emplace_back([this] { worker_main(); });
     }
+    ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
 }
 
 bcrypt_pool::~bcrypt_pool() {
