@@ -45,6 +45,8 @@ fuzz:
 # The long runs that do not fit in CI: 100,000 raft simulation seeds.
 soak: build
 	bash tests/sim/soak.sh $(BUILD)
+	$(BUILD)/tests/unit/wal/wal-power-loss --seeds=10000
+	UETCD_CRASH_CYCLES=$${CRASH_CYCLES:-500} $(BUILD)/tests/durability/durability-crash
 
 clean:
 	rm -rf $(BUILD)
