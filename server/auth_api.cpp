@@ -300,7 +300,9 @@ reactor::task<void> auth_service::verify_and_resume(access_check& c) {
     std::string hash = s.state->find_user(c._user)->password;
     const std::string verified_hash = hash;
     bool ok = co_await pool_holder().pool->verify(c._password, std::move(hash));
-    std::fill(c._password.begin(), c._password.end(), '\0');
+    for (access_check* w : s.in_flight[key]) {
+        std::fill(w->_password.begin(), w->_password.end(), '\0');
+    }
     // The state may have changed while bcrypt ran: only a still-current hash counts.
     const auth_state& st = *s.state;
     const auth::user* now = st.find_user(c._user);
@@ -324,7 +326,6 @@ auth_service* auth_service::current() noexcept { return g_current; }
 // ---- the store side (core 0) ----------------------------------------------------------
 
 namespace {
-
 
 admin_answer message_answer(int status, std::string_view message) {
     admin_answer a;
