@@ -209,6 +209,26 @@ std::string run_session(int port) {
     return transcript;
 }
 
+std::string base64(std::string_view in) {
+    static constexpr char table[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    for (std::size_t i = 0; i < in.size(); i += 3) {
+        std::uint32_t v = static_cast<unsigned char>(in[i]) << 16;
+        if (i + 1 < in.size()) {
+            v |= static_cast<unsigned char>(in[i + 1]) << 8;
+        }
+        if (i + 2 < in.size()) {
+            v |= static_cast<unsigned char>(in[i + 2]);
+        }
+        out.push_back(table[(v >> 18) & 63]);
+        out.push_back(table[(v >> 12) & 63]);
+        out.push_back(i + 1 < in.size() ? table[(v >> 6) & 63] : '=');
+        out.push_back(i + 2 < in.size() ? table[v & 63] : '=');
+    }
+    return out;
+}
+
 std::string read_file(const std::filesystem::path& p) {
     std::ifstream in(p, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
@@ -360,4 +380,64 @@ TEST_CASE("64 clients sending wrong passwords do not hold up other clients' GETs
     // Generous: the machine is shared; the real target (10 ms) is measured in bench/load.
     CHECK(anon_p99 < 100.0);
     CHECK(cached_p99 < 100.0);
+}
+
+TEST_CASE("a changed password, a revoked role or the auth switch take effect at once on every core",
+    "[auth][cache]") {
+    etcd_server ours;
+    REQUIRE(ours.wait_ready());
+    const int port = ours.client_port;
+    const std::string json = "Content-Type: application/json\r\n";
+    const std::string root = "Authorization: Basic cm9vdDpycA==\r\n";
+    REQUIRE(status_of(request(port, "PUT", "/v2/auth/users/root",
+                "{\"user\":\"root\",\"password\":\"rp\"}", json)) == 201);
+    REQUIRE(status_of(request(port, "PUT", "/v2/auth/roles/app",
+                "{\"role\":\"app\",\"permissions\":{\"kv\":{\"read\":[\"/app/*\"]}}}", json)) ==
+        201);
+    REQUIRE(status_of(request(port, "PUT", "/v2/auth/users/alice",
+                "{\"user\":\"alice\",\"password\":\"p0\",\"roles\":[\"app\"]}", json)) == 200);
+    REQUIRE(status_of(request(port, "PUT", "/v2/keys/app/x", "value=1",
+                "Content-Type: application/x-www-form-urlencoded\r\n")) == 201);
+    REQUIRE(status_of(request(port, "PUT", "/v2/auth/enable")) == 200);
+    // Keep-alive connections: the kernel spreads them over the server's cores.
+    std::vector<connection> conns;
+    for (int i = 0; i < 8; ++i) {
+        conns.emplace_back(port);
+        REQUIRE(conns.back().connected());
+    }
+    auto statuses = [&](const std::string& password) {
+        std::string seen;
+        const std::string req = "GET /v2/keys/app/x HTTP/1.1\r\nHost: x\r\nAuthorization: Basic " +
+                                base64("alice:" + password) + "\r\n\r\n";
+        for (auto& c : conns) {
+            REQUIRE(c.send_all(req));
+            seen += std::to_string(status_of(c.read_response())) + " ";
+        }
+        return seen;
+    };
+    const std::string all_ok = "200 200 200 200 200 200 200 200 ";
+    const std::string all_refused = "401 401 401 401 401 401 401 401 ";
+    for (int n = 1; n <= 3; ++n) {
+        const std::string old_pw = "p" + std::to_string(n - 1);
+        const std::string new_pw = "p" + std::to_string(n);
+        CHECK(statuses(old_pw) == all_ok);  // now remembered on every core
+        CHECK(status_of(request(port, "PUT", "/v2/auth/users/alice",
+                  "{\"user\":\"alice\",\"password\":\"" + new_pw + "\"}", json + root)) == 200);
+        CHECK(statuses(old_pw) == all_refused);
+        CHECK(statuses(new_pw) == all_ok);
+    }
+    CHECK(status_of(request(port, "PUT", "/v2/auth/users/alice",
+              "{\"user\":\"alice\",\"revoke\":[\"app\"]}", json + root)) == 200);
+    CHECK(statuses("p3") == all_refused);
+    CHECK(status_of(request(port, "PUT", "/v2/auth/users/alice",
+              "{\"user\":\"alice\",\"grant\":[\"app\"]}", json + root)) == 200);
+    CHECK(statuses("p3") == all_ok);
+    CHECK(status_of(request(port, "PUT", "/v2/auth/roles/app",
+              "{\"role\":\"app\",\"revoke\":{\"kv\":{\"read\":[\"/app/*\"]}}}", json + root)) ==
+        200);
+    CHECK(statuses("p3") == all_refused);
+    CHECK(status_of(request(port, "DELETE", "/v2/auth/enable", {}, root)) == 200);
+    CHECK(statuses("wrong") == all_ok);  // auth off: credentials are not looked at
+    CHECK(status_of(request(port, "PUT", "/v2/auth/enable", {}, root)) == 200);
+    CHECK(statuses("p3") == all_refused);
 }
