@@ -2,13 +2,16 @@
 // renewed files; see tls.hpp.
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <sys/stat.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <ctime>
+#include <stdexcept>
 
 #include "uetcd/http/tls.hpp"
 #include "uetcd/reactor/net.hpp"
@@ -19,6 +22,30 @@ namespace uetcd::http {
 namespace {
 
 constexpr std::int64_t reload_check_interval_ns = 1'000'000'000;
+
+// Go's default preference (AES-128-GCM first: as safe, cheaper), used when --cipher-suites
+// does not say; TLS 1.3 likewise.
+constexpr const char* default_cipher_list =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+    "ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA:"
+    "ECDHE-RSA-AES256-SHA:AES128-GCM-SHA256:AES256-GCM-SHA384:AES128-SHA:AES256-SHA";
+constexpr const char* default_ciphersuites =
+    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+
+// One session ticket key for the whole process: a ticket issued by one core's context (or
+// before a certificate reload) resumes on any other, as with Go's single tls.Config.
+const unsigned char* process_ticket_keys() {
+    static const auto keys = [] {
+        std::array<unsigned char, 80> k{};
+        if (RAND_bytes(k.data(), static_cast<int>(k.size())) != 1) {
+            throw std::runtime_error("tls: no random bytes for session ticket keys");
+        }
+        return k;
+    }();
+    return keys.data();
+}
 
 // The file must exist and be readable: Go's error text for os.ReadFile.
 result<bool, std::string> check_readable(const std::string& path) {
@@ -107,6 +134,12 @@ result<bool, std::string> load_key_pair(SSL_CTX* ctx, const tls_options& o,
 }
 
 result<bool, std::string> set_ciphers(SSL_CTX* ctx, const tls_options& o) {
+    if (o.cipher_list.empty()) {
+        SSL_CTX_set_cipher_list(ctx, default_cipher_list);
+    }
+    if (o.ciphersuites.empty()) {
+        SSL_CTX_set_ciphersuites(ctx, default_ciphersuites);
+    }
     if (!o.cipher_list.empty() && SSL_CTX_set_cipher_list(ctx, o.cipher_list.c_str()) != 1) {
         ERR_clear_error();
         return failure{"tls: unsupported cipher suites \"" + o.cipher_list + "\""};
@@ -142,6 +175,7 @@ result<SSL_CTX*, std::string> make_server_ctx(const tls_options& o,
     // server-side session cache: tickets carry resumption, as with Go.
     SSL_CTX_set_num_tickets(ctx, 1);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_tlsext_ticket_keys(ctx, const_cast<unsigned char*>(process_ticket_keys()), 80);
     static constexpr unsigned char session_context[] = "uetcd";
     SSL_CTX_set_session_id_context(ctx, session_context, sizeof(session_context) - 1);
     auto ok = load_key_pair(ctx, o, warnings);
