@@ -3,8 +3,10 @@
 # same certificates (RSA 2048, made here by openssl):
 #   get-keepalive  GET of one key over TLS at CONNECTIONS keep-alive connections (wrk)
 #   new-conns      "Connection: close" GETs at HANDSHAKE_CONNECTIONS: every request is a new
-#                  TCP connection and a full TLS handshake (wrk reconnects), i.e. new TLS
-#                  connections per second
+#                  TCP connection and TLS handshake (wrk reconnects; it resumes its TLS
+#                  session, as most clients do), i.e. new TLS connections per second
+#   full-handshakes  `openssl s_time -new`: one client, sequential full handshakes (no
+#                  resumption: the server's RSA signature every time)
 # each on uetcd and on etcd 3.4 (--enable-v2). Prints req/s, p50/p99 and the uetcd/etcd
 # ratios (issue target: GET over TLS >= 2x etcd 3.4 over TLS).
 # Usage: bash bench/load/tls.sh BUILD_DIR. Environment: DURATION (10s), CONNECTIONS (64),
@@ -106,8 +108,22 @@ measure uetcd-get-keepalive "$U" "$CONNECTIONS"
 measure etcd-get-keepalive "$E" "$CONNECTIONS"
 measure uetcd-new-conns "$U" "$HANDSHAKE_CONNECTIONS" "Connection: close"
 measure etcd-new-conns "$E" "$HANDSHAKE_CONNECTIONS" "Connection: close"
+# full_handshakes LABEL HOST:PORT: sequential full handshakes per second (openssl s_time).
+full_handshakes() {
+    local label=$1 seconds=${DURATION%s} out count real
+    out=$(openssl s_time -connect "$2" -new -time "$seconds" -CAfile "$TMP_DIR/certs/ca.pem" \
+        2>/dev/null | grep 'connections in .* real seconds')
+    count=$(awk '{print $1}' <<<"$out")
+    real=$(awk '{print $4}' <<<"$out")
+    RPS[$label]=$(awk -v c="$count" -v r="$real" 'BEGIN {printf "%d", (r > 0 ? c / r : 0)}')
+    printf '%-22s %10s handshakes/s (1 client)\n' "$label" "${RPS[$label]}"
+}
+full_handshakes uetcd-full-handshakes "127.0.0.1:$U_C"
+full_handshakes etcd-full-handshakes "127.0.0.1:$E_C"
 awk -v ug="${RPS[uetcd-get-keepalive]}" -v eg="${RPS[etcd-get-keepalive]}" \
-    -v un="${RPS[uetcd-new-conns]}" -v en="${RPS[etcd-new-conns]}" 'BEGIN {
+    -v un="${RPS[uetcd-new-conns]}" -v en="${RPS[etcd-new-conns]}" \
+    -v uf="${RPS[uetcd-full-handshakes]}" -v ef="${RPS[etcd-full-handshakes]}" 'BEGIN {
     printf "GET over TLS, uetcd / etcd 3.4:    %.2fx (target >= 2)\n", (eg > 0 ? ug / eg : 0)
     printf "new TLS connections, uetcd / etcd: %.2fx\n", (en > 0 ? un / en : 0)
+    printf "full handshakes, uetcd / etcd:     %.2fx\n", (ef > 0 ? uf / ef : 0)
 }'
