@@ -2,8 +2,14 @@
 // proposals to the WAL with one write + one fdatasync before applying it (group commit),
 // snapshots every snapshot_count entries with retention, and recovery at start-up from the
 // newest valid snapshot plus the WAL after it. Design and durability argument: docs/wal.md.
+#include <linux/close_range.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
+#include <csignal>
 #include <chrono>
 #include <cstdlib>
 
@@ -23,8 +29,10 @@ namespace {
 constexpr std::string_view pkg_server = "etcdserver";
 // The largest command a WAL record carries: above the 10 MiB form limit plus path and fields.
 constexpr std::uint64_t command_bytes_max = 12ULL << 20;
-// A snapshot capture longer than this is logged (it runs on the owner core).
+// A snapshot fork longer than this is logged (it stalls the owner core).
 constexpr std::int64_t capture_log_ns = 50'000'000;
+// How often the owner core checks whether the snapshot writer process has finished.
+constexpr std::int64_t snapshot_poll_ns = 10'000'000;
 
 std::int64_t monotonic_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -247,20 +255,53 @@ void store_service::maybe_snapshot() {
         _raft_index - _snapshot_index < _durable.snapshot_count) {
         return;
     }
+    // Serializing 1M keys takes seconds, far too long to stall core 0. fork() gives a child a
+    // copy-on-write image of the store as of this applied index, at the cost of copying the
+    // page tables (tens of ms at 1M keys); the child serializes and writes the file with
+    // plain syscalls and exits, while this core goes on committing. docs/wal.md.
     const std::int64_t start_ns = monotonic_ns();
-    std::string data = capture_snapshot();
+    const pid_t child = ::fork();
+    if (child == 0) {
+        // Hold none of the server's files (listeners, WAL, io_uring), so that a kill -9 of
+        // the server frees its ports at once; and die with it.
+        ::close_range(3, ~0U, 0);
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        wal::snapshot_file snap{raft_term, _raft_index, capture_snapshot()};
+        std::_Exit(wal::save_snapshot_blocking(_durable.snap_dir, snap) == 0 ? 0 : 1);
+    }
     const std::int64_t took_ns = monotonic_ns() - start_ns;
     _snapshot_capture_ns_max = std::max(_snapshot_capture_ns_max, took_ns);
-    if (took_ns > capture_log_ns) {
-        log_info(pkg_server, "store snapshot at index " + std::to_string(_raft_index) +
-            " captured in " + std::to_string(took_ns / 1'000'000) + " ms (" +
-            with_commas(_tree.node_count()) + " nodes, " + with_commas(data.size()) +
-            " bytes)");
-    }
     _snapshot_in_flight = true;
     _snapshot_index = _raft_index;
     _background.enter();
-    reactor::spawn(write_snapshot(std::move(data), _raft_index));
+    if (child > 0) {
+        if (took_ns > capture_log_ns) {
+            log_info(pkg_server, "store snapshot at index " + std::to_string(_raft_index) +
+                ": fork took " + std::to_string(took_ns / 1'000'000) + " ms (" +
+                with_commas(_tree.node_count()) + " nodes)");
+        }
+        reactor::spawn(finish_snapshot(child, _raft_index));
+        return;
+    }
+    // No fork (out of memory or processes): capture here, write through the reactor.
+    log_warning(pkg_server, "snapshot: fork failed, serializing on the owner core");
+    reactor::spawn(write_snapshot(capture_snapshot(), _raft_index));
+}
+
+reactor::task<void> store_service::finish_snapshot(int child, std::uint64_t index) {
+    int status = 0;
+    while (::waitpid(child, &status, WNOHANG) != child) {
+        co_await reactor::sleep_for(snapshot_poll_ns);
+    }
+    const bool saved = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (!saved) {
+        log_warning(pkg_server, "cannot save snapshot at index " + std::to_string(index) +
+            " (writer exit status " + std::to_string(status) + ")");
+    } else {
+        co_await after_snapshot_saved(index);
+    }
+    _snapshot_in_flight = false;
+    _background.leave();
 }
 
 reactor::task<void> store_service::write_snapshot(std::string data, std::uint64_t index) {
@@ -270,27 +311,30 @@ reactor::task<void> store_service::write_snapshot(std::string data, std::uint64_
     if (!saved) {
         log_warning(pkg_server, "cannot save snapshot: " + saved.error().message());
     } else {
-        log_info(pkg_server, "saved snapshot at index " + std::to_string(index));
-        const std::array marker{wal::make_snapshot_marker(raft_term, index)};
-        auto logged = co_await _wal->append(marker);
-        if (logged) {
-            auto snaps = co_await wal::purge_snapshots(_fs, _durable.snap_dir,
-                _durable.max_snapshots);
-            auto wals = co_await wal::purge_segments(_fs, _durable.wal_dir, index,
-                _durable.max_wals);
-            for (const auto* purged : {&snaps, &wals}) {
-                if (!*purged) {
-                    log_warning(pkg_server, "purge: " + purged->error().message());
-                    continue;
-                }
-                for (const std::string& name : purged->value()) {
-                    log_info("fileutil", "purged file " + name + " successfully");
-                }
-            }
-        }
+        co_await after_snapshot_saved(index);
     }
     _snapshot_in_flight = false;
     _background.leave();
+}
+
+reactor::task<void> store_service::after_snapshot_saved(std::uint64_t index) {
+    log_info(pkg_server, "saved snapshot at index " + std::to_string(index));
+    const std::array marker{wal::make_snapshot_marker(raft_term, index)};
+    auto logged = co_await _wal->append(marker);
+    if (!logged) {
+        co_return;
+    }
+    auto snaps = co_await wal::purge_snapshots(_fs, _durable.snap_dir, _durable.max_snapshots);
+    auto wals = co_await wal::purge_segments(_fs, _durable.wal_dir, index, _durable.max_wals);
+    for (const auto* purged : {&snaps, &wals}) {
+        if (!*purged) {
+            log_warning(pkg_server, "purge: " + purged->error().message());
+            continue;
+        }
+        for (const std::string& name : purged->value()) {
+            log_info("fileutil", "purged file " + name + " successfully");
+        }
+    }
 }
 
 reactor::task<void> store_service::stop_durable() {
@@ -306,7 +350,7 @@ reactor::task<void> store_service::stop_durable() {
         with_commas(s.fdatasyncs) + " fdatasyncs (" + std::to_string(mean_x10 / 10) + "." +
         std::to_string(mean_x10 % 10) + " records per fdatasync, max " +
         std::to_string(s.batch_records_max) + "), " + std::to_string(s.segments_cut) +
-        " segments cut, snapshot capture max " +
+        " segments cut, snapshot fork max " +
         std::to_string(_snapshot_capture_ns_max / 1'000'000) + " ms");
     co_await _wal->close();
 }

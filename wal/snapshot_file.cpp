@@ -1,6 +1,9 @@
 // Snapshot files on a file_system: save, load newest valid, retention (snapshot_file.hpp).
 #include "uetcd/wal/snapshot_file.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 
@@ -68,6 +71,55 @@ task<result<std::string, wal_error>> save_snapshot(file_system& fs, const std::s
         co_return failure{snap_io_error(rc, path, "save")};
     }
     co_return name;
+}
+
+namespace {
+
+int fsync_dir_blocking(const std::string& dir) {
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        return -errno;
+    }
+    const int rc = ::fsync(fd) == 0 ? 0 : -errno;
+    ::close(fd);
+    return rc;
+}
+
+}  // namespace
+
+int save_snapshot_blocking(const std::string& dir, const snapshot_file& snap) {
+    const std::string path = dir + "/" + snapshot_name(snap.term, snap.index);
+    const std::string tmp = path + ".tmp";
+    const std::string bytes = encode_snapshot(snap);
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return -errno;
+    }
+    std::size_t done = 0;
+    int rc = 0;
+    while (done < bytes.size() && rc == 0) {
+        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno != EINTR) {
+            rc = -errno;
+        } else if (n > 0) {
+            done += static_cast<std::size_t>(n);
+        }
+    }
+    if (rc == 0 && ::fdatasync(fd) != 0) {
+        rc = -errno;
+    }
+    ::close(fd);
+    if (rc == 0 && ::rename(tmp.c_str(), path.c_str()) != 0) {
+        rc = -errno;
+    }
+    if (rc == 0) {
+        rc = fsync_dir_blocking(dir);
+    }
+    const auto slash = dir.rfind('/');
+    if (rc == 0 && slash != std::string::npos && slash > 0) {
+        rc = fsync_dir_blocking(dir.substr(0, slash));
+    }
+    return rc;
 }
 
 task<result<loaded_snapshot, wal_error>> load_newest_snapshot(file_system& fs,

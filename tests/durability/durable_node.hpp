@@ -41,12 +41,21 @@ public:
     }
     bool wait_ready(std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
         const auto deadline = clock::now() + timeout;
+        int port_retries = 0;
         while (clock::now() < deadline) {
             if (status_of(http_get(client_port, "/version")) == 200) {
                 return true;
             }
             if (_proc->wait_exit(std::chrono::milliseconds(1)).has_value()) {
-                return false;
+                // While the server was down, another process on the machine may have taken
+                // one of its ports (as an ephemeral source port, say): wait and start again.
+                if (_proc->log().find("address already in use") == std::string::npos
+                    || ++port_retries > 50) {
+                    return false;
+                }
+                std::this_thread::sleep_for(std::chrono::milliseconds(200));
+                start();
+                continue;
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(5));
         }

@@ -169,6 +169,8 @@ private:
     result<bool, std::string> restore_snapshot(std::string_view data, std::uint64_t index);
     void maybe_snapshot();
     reactor::task<void> write_snapshot(std::string data, std::uint64_t index);
+    reactor::task<void> finish_snapshot(int child_pid, std::uint64_t index);
+    reactor::task<void> after_snapshot_saved(std::uint64_t index);
 
     void auth_probe();
     keys_answer answer_event(const store::event& e, bool no_value_on_success);

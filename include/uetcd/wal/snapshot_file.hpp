@@ -41,6 +41,10 @@ result<snapshot_file, snapshot_errc> decode_snapshot(std::string_view bytes);
 task<result<std::string, wal_error>> save_snapshot(file_system& fs, const std::string& dir,
     const snapshot_file& snap);
 
+// The same with plain blocking syscalls and no reactor: for a forked child process that
+// serializes a copy-on-write image of the store (server/durable_store.cpp). 0 or -errno.
+int save_snapshot_blocking(const std::string& dir, const snapshot_file& snap);
+
 struct loaded_snapshot {
     std::optional<snapshot_file> snap;  // nullopt: no valid snapshot (start from an empty store)
     std::string name;
