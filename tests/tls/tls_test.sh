@@ -434,6 +434,40 @@ case_peer() {
     check_contains "PeerTLS logged" "PeerTLS: cert = $C/server.pem" "$(cat "$WORK/peer.log")"
 }
 
+idle_rss_per_connection() {  # idle_rss_per_connection <port> <pid> <count>: bytes
+    python3 - "$@" "$C/ca.pem" <<'EOF'
+import socket, ssl, sys, time
+port, pid, count, ca = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
+def rss_kib():
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS"):
+            return int(line.split()[1])
+ctx = ssl.create_default_context(cafile=ca)
+before = rss_kib()
+conns = [ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)),
+                         server_hostname="127.0.0.1") for _ in range(count)]
+for c in conns:
+    c.sendall(b"GET /version HTTP/1.1\r\nHost: a\r\n\r\n")
+for c in conns:
+    c.recv(4096)
+time.sleep(0.5)
+print((rss_kib() - before) * 1024 // count)
+EOF
+}
+
+case_idle_memory() {
+    ulimit -n 8192 2>/dev/null
+    start_server u "$UETCD" https "${TLS_FLAGS[@]}"
+    start_server e "$ETCD34" https "${TLS_FLAGS[@]}"
+    local ours theirs
+    ours=$(idle_rss_per_connection "$PORT_u" "$PID_u" 2000)
+    theirs=$(idle_rss_per_connection "$PORT_e" "$PID_e" 2000)
+    echo "idle TLS connection after one request: uetcd $ours bytes, etcd 3.4 $theirs bytes"
+    check "an idle TLS connection costs uetcd under 40 KiB" true \
+        "$([ "$ours" -lt 40960 ] && echo true)"
+    check "and no more than etcd 3.4's" true "$([ "$ours" -le "$theirs" ] && echo true)"
+}
+
 make_certs
 case "$CASE" in
 curl) case_curl ;;
@@ -445,6 +479,7 @@ startup-errors) case_startup_errors ;;
 stalled-handshake) case_stalled_handshake ;;
 watch) case_watch ;;
 peer) case_peer ;;
+idle-memory) case_idle_memory ;;
 *) echo "unknown case $CASE"; exit 2 ;;
 esac
 echo "$((CHECKS - FAILS))/$CHECKS checks passed"
