@@ -45,7 +45,8 @@ check_contains() {  # check_contains <description> <needle> <haystack>
 }
 
 free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
 }
 
 make_certs() {
@@ -62,7 +63,8 @@ make_certs() {
         openssl x509 -req -in "$1.csr" -CA "$4.pem" -CAkey "$4.key" -CAcreateserial \
             -out "$1.pem" -days "$5" -extfile "$1.ext" 2>/dev/null
     }
-    local server_ext="subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n"
+    local server_ext="subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+    server_ext+="extendedKeyUsage=serverAuth,clientAuth\n"
     sign server localhost "$server_ext" ca 365
     sign server2 localhost "$server_ext" ca 365
     sign expired localhost "$server_ext" ca -1
@@ -125,17 +127,20 @@ case_curl() {
     start_server u "$UETCD" https "${TLS_FLAGS[@]}"
     start_server e "$ETCD34" https "${TLS_FLAGS[@]}"
     local U="https://127.0.0.1:$PORT_u" E="https://127.0.0.1:$PORT_e"
-    check "PUT over https" '{"action":"set","node":{"key":"/a","value":"1","modifiedIndex":4,"createdIndex":4}}' \
+    local node='"node":{"key":"/a","value":"1","modifiedIndex":4,"createdIndex":4}'
+    check "PUT over https" "{\"action\":\"set\",$node}" \
         "$(curl -sS --cacert "$C/ca.pem" -XPUT "$U/v2/keys/a" -d value=1)"
-    check "GET over https" '{"action":"get","node":{"key":"/a","value":"1","modifiedIndex":4,"createdIndex":4}}' \
+    check "GET over https" "{\"action\":\"get\",$node}" \
         "$(curl -sS --cacert "$C/ca.pem" "$U/v2/keys/a")"
     for target in U E; do
         local url=${!target}
         check "$target: unknown CA is curl 60" 60 "$(curl_code "$url/version")"
-        check "$target: wrong CA is curl 60" 60 "$(curl_code "$url/version" --cacert "$C/wrongca.pem")"
+        check "$target: wrong CA is curl 60" 60 \
+            "$(curl_code "$url/version" --cacert "$C/wrongca.pem")"
         check "$target: TLS 1.1 refused (curl 35)" 35 \
             "$(curl_code "$url/version" --cacert "$C/ca.pem" --tlsv1.1 --tls-max 1.1)"
-        check "$target: TLS 1.2 ok" 0 "$(curl_code "$url/version" --cacert "$C/ca.pem" --tls-max 1.2)"
+        check "$target: TLS 1.2 ok" 0 \
+            "$(curl_code "$url/version" --cacert "$C/ca.pem" --tls-max 1.2)"
         check "$target: TLS 1.3 ok" 0 "$(curl_code "$url/version" --cacert "$C/ca.pem" --tlsv1.3)"
         # Session resumption on every core (one ticket key per process, as Go's one config).
         check "$target: TLS 1.2 session resumed on 5 of 5 reconnects" 5 \
@@ -164,10 +169,13 @@ case_cipher_suites() {
         local port_var="PORT_$target"
         local url="https://127.0.0.1:${!port_var}/version"
         check "$target: listed TLS 1.2 suite accepted" 0 \
-            "$(curl_code "$url" --cacert "$C/ca.pem" --tls-max 1.2 --ciphers ECDHE-RSA-AES128-GCM-SHA256)"
+            "$(curl_code "$url" --cacert "$C/ca.pem" --tls-max 1.2 \
+                --ciphers ECDHE-RSA-AES128-GCM-SHA256)"
         check "$target: unlisted TLS 1.2 suite refused" 35 \
-            "$(curl_code "$url" --cacert "$C/ca.pem" --tls-max 1.2 --ciphers ECDHE-RSA-AES256-GCM-SHA384)"
-        check "$target: TLS 1.3 unaffected (as Go)" 0 "$(curl_code "$url" --cacert "$C/ca.pem" --tlsv1.3)"
+            "$(curl_code "$url" --cacert "$C/ca.pem" --tls-max 1.2 \
+                --ciphers ECDHE-RSA-AES256-GCM-SHA384)"
+        check "$target: TLS 1.3 unaffected (as Go)" 0 \
+            "$(curl_code "$url" --cacert "$C/ca.pem" --tlsv1.3)"
     done
 }
 
@@ -184,7 +192,8 @@ case_client_cert() {
             "$(curl_code "$url" --cacert "$C/ca.pem" --cert "$C/client.pem" --key "$C/client.key")"
         local no_cert wrong
         no_cert=$(curl_code "$url" --cacert "$C/ca.pem")
-        wrong=$(curl_code "$url" --cacert "$C/ca.pem" --cert "$C/wrongclient.pem" --key "$C/wrongclient.key")
+        wrong=$(curl_code "$url" --cacert "$C/ca.pem" --cert "$C/wrongclient.pem" \
+            --key "$C/wrongclient.key")
         check "$target: no client cert refused" true "$([ "$no_cert" != 0 ] && echo true)"
         # curl 56 (alert read) or, from Go's server at times, 55 (its close won the race)
         check "$target: client cert of the wrong CA refused (curl 55/56)" true \
@@ -208,14 +217,17 @@ case_client_cert() {
 
 ctl_session() {  # ctl_session <etcdctl> <url>: set, get, ls, mk, rm over https with a client cert
     local ctl=$1 url=$2
-    local f=(--endpoints "$url" --ca-file "$C/ca.pem" --cert-file "$C/client.pem" --key-file "$C/client.key")
+    local f=(--endpoints "$url" --ca-file "$C/ca.pem" --cert-file "$C/client.pem"
+        --key-file "$C/client.key")
     ETCDCTL_API=2 "$ctl" "${f[@]}" set /dir/k v1 2>&1
     ETCDCTL_API=2 "$ctl" "${f[@]}" get /dir/k 2>&1
     ETCDCTL_API=2 "$ctl" "${f[@]}" mk /dir/k2 v2 2>&1
     ETCDCTL_API=2 "$ctl" "${f[@]}" ls --sort --recursive / 2>&1
     ETCDCTL_API=2 "$ctl" "${f[@]}" rm /dir/k 2>&1
-    ETCDCTL_API=2 "$ctl" "${f[@]}" get /dir/k 2>&1 | sed "s/\[[0-9]*\]$/[N]/"; echo "exit ${PIPESTATUS[0]}"
-    ETCDCTL_API=2 "$ctl" "${f[@]}" cluster-health 2>&1 | sed 's/member [0-9a-f]* /member X /; s/:[0-9]*$//'
+    ETCDCTL_API=2 "$ctl" "${f[@]}" get /dir/k 2>&1 | sed "s/\[[0-9]*\]$/[N]/"
+    echo "exit ${PIPESTATUS[0]}"
+    ETCDCTL_API=2 "$ctl" "${f[@]}" cluster-health 2>&1 |
+        sed 's/member [0-9a-f]* /member X /; s/:[0-9]*$//'
 }
 
 ctl_errors() {  # the TLS failure texts and exit codes of one etcdctl against one URL
@@ -258,16 +270,19 @@ case_etcdctl() {
 case_rotation() {
     mkdir -p "$WORK/live"
     cp "$C/server.pem" "$C/server.key" "$WORK/live/"
-    start_server u "$UETCD" https --cert-file "$WORK/live/server.pem" --key-file "$WORK/live/server.key"
+    start_server u "$UETCD" https --cert-file "$WORK/live/server.pem" \
+        --key-file "$WORK/live/server.key"
     local url="127.0.0.1:$PORT_u" before after expected
     serial() {
         echo | openssl s_client -connect "$url" -CAfile "$C/ca.pem" 2>/dev/null |
             openssl x509 -noout -serial 2>/dev/null
     }
     before=$(serial)
-    check "serves the first certificate" "$(openssl x509 -in "$C/server.pem" -noout -serial)" "$before"
+    check "serves the first certificate" "$(openssl x509 -in "$C/server.pem" -noout -serial)" \
+        "$before"
     sleep 1.1  # a different mtime second, past the once-a-second check
-    cp "$C/server2.key" "$WORK/live/server.key.new" && cp "$C/server2.pem" "$WORK/live/server.pem.new"
+    cp "$C/server2.key" "$WORK/live/server.key.new"
+    cp "$C/server2.pem" "$WORK/live/server.pem.new"
     mv "$WORK/live/server.key.new" "$WORK/live/server.key"
     mv "$WORK/live/server.pem.new" "$WORK/live/server.pem"
     expected=$(openssl x509 -in "$C/server2.pem" -noout -serial)
@@ -309,7 +324,8 @@ case_startup_errors() {
             "$(startup_line http --cert-file "$C/client.pem" --key-file "$C/client.key")"
     fi
     chmod 600 "$C/client.key"
-    check "key not matching the cert" "exit 1 etcdmain: tls: private key does not match public key" \
+    check "key not matching the cert" \
+        "exit 1 etcdmain: tls: private key does not match public key" \
         "$(startup_line http --cert-file "$C/server.pem" --key-file "$C/client.key")"
     check "cert file without PEM" \
         "exit 1 etcdmain: tls: failed to find any PEM data in certificate input" \
@@ -327,15 +343,18 @@ case_startup_errors() {
     local cport pport
     cport=$(free_port)
     pport=$(free_port)
-    timeout 10 "$ETCD34" --enable-v2 --data-dir "$WORK/e.data" --listen-peer-urls "http://127.0.0.1:$pport" \
-        --listen-client-urls "https://127.0.0.1:$cport" --advertise-client-urls "https://127.0.0.1:$cport" \
+    timeout 10 "$ETCD34" --enable-v2 --data-dir "$WORK/e.data" \
+        --listen-peer-urls "http://127.0.0.1:$pport" \
+        --listen-client-urls "https://127.0.0.1:$cport" \
+        --advertise-client-urls "https://127.0.0.1:$cport" \
         --cert-file "$C/server.pem" --key-file "$C/client.key" > "$WORK/e.log" 2>&1
     check "etcd 3.4 says the same for a mismatched key" \
         "etcdmain: tls: private key does not match public key" \
         "$(grep ' C | ' "$WORK/e.log" | sed 's/^.* C | //')"
     # An expired certificate is a warning: the server starts.
     start_server x "$UETCD" https --cert-file "$C/expired.pem" --key-file "$C/expired.key"
-    check_contains "expired certificate warned" "W | etcdmain: certificate $C/expired.pem has expired" \
+    check_contains "expired certificate warned" \
+        "W | etcdmain: certificate $C/expired.pem has expired" \
         "$(cat "$WORK/x.log")"
     check "expired certificate refused by curl (60)" 60 \
         "$(curl_code "https://127.0.0.1:$PORT_x/version" --cacert "$C/ca.pem")"
@@ -391,12 +410,14 @@ case_watch() {
     check "long-poll watch over TLS gets its event" \
         '{"action":"set","node":{"key":"/w","value":"x","modifiedIndex":4,"createdIndex":4}}' \
         "$(cat "$WORK/long.txt")"
-    check "stream watch over TLS gets both events" 2 "$(grep -c '"action":"set"' "$WORK/stream.txt")"
+    check "stream watch over TLS gets both events" 2 \
+        "$(grep -c '"action":"set"' "$WORK/stream.txt")"
     kill "$stream"
     # The stream's close is noticed: the watcher count goes back to 0.
     local watchers=""
     for _ in $(seq 1 50); do
-        watchers=$(curl -s "${certs[@]}" "$U/v2/stats/store" | python3 -c 'import json,sys; print(json.load(sys.stdin)["watchers"])')
+        watchers=$(curl -s "${certs[@]}" "$U/v2/stats/store" |
+            python3 -c 'import json, sys; print(json.load(sys.stdin)["watchers"])')
         [ "$watchers" == 0 ] && break
         sleep 0.1
     done
@@ -415,8 +436,10 @@ case_peer() {
     cport=$(free_port)
     pport=$(free_port)
     "$UETCD" --data-dir "$WORK/peer.data" --name p \
-        --listen-client-urls "http://127.0.0.1:$cport" --advertise-client-urls "http://127.0.0.1:$cport" \
-        --listen-peer-urls "https://127.0.0.1:$pport" --initial-advertise-peer-urls "https://127.0.0.1:$pport" \
+        --listen-client-urls "http://127.0.0.1:$cport" \
+        --advertise-client-urls "http://127.0.0.1:$cport" \
+        --listen-peer-urls "https://127.0.0.1:$pport" \
+        --initial-advertise-peer-urls "https://127.0.0.1:$pport" \
         --initial-cluster "p=https://127.0.0.1:$pport" \
         --peer-cert-file "$C/server.pem" --peer-key-file "$C/server.key" \
         --peer-trusted-ca-file "$C/ca.pem" --peer-client-cert-auth > "$WORK/peer.log" 2>&1 &
@@ -425,10 +448,12 @@ case_peer() {
         curl -s -o /dev/null "http://127.0.0.1:$cport/version" && break
         sleep 0.1
     done
-    check "peer port over https with a peer cert" 200 "$(curl -s -o /dev/null -w '%{http_code}' \
-        --cacert "$C/ca.pem" --cert "$C/client.pem" --key "$C/client.key" "https://127.0.0.1:$pport/version")"
+    check "peer port over https with a peer cert" 200 "$(curl -s -o /dev/null \
+        -w '%{http_code}' --cacert "$C/ca.pem" --cert "$C/client.pem" --key "$C/client.key" \
+        "https://127.0.0.1:$pport/version")"
     check "peer port refuses a client without cert" true \
-        "$([ "$(curl_code "https://127.0.0.1:$pport/version" --cacert "$C/ca.pem")" != 0 ] && echo true)"
+        "$([ "$(curl_code "https://127.0.0.1:$pport/version" --cacert "$C/ca.pem")" != 0 ] &&
+            echo true)"
     check "client port stays plain" 200 \
         "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$cport/version")"
     check_contains "PeerTLS logged" "PeerTLS: cert = $C/server.pem" "$(cat "$WORK/peer.log")"
