@@ -10,6 +10,9 @@ UCTL=$2
 CASE=$3
 GO_CTL=/usr/bin/etcdctl
 ETCD34=/usr/bin/etcd
+for tool in openssl curl python3 "$GO_CTL" "$ETCD34"; do
+    command -v "$tool" > /dev/null || { echo "skipped: $tool is not installed"; exit 77; }
+done
 WORK=$(mktemp -d /tmp/uetcd-tls-XXXXXX)
 PIDS=()
 FAILS=0
