@@ -169,7 +169,9 @@ result<SSL_CTX*, std::string> make_server_ctx(const tls_options& o,
     }
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
-    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    // A peer that closes TCP without close_notify is a plain EOF, as in Go.
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+        SSL_OP_IGNORE_UNEXPECTED_EOF);
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
     // One TLS 1.3 ticket per connection as Go sends (OpenSSL's default is two), and no
     // server-side session cache: tickets carry resumption, as with Go.
@@ -270,6 +272,7 @@ result<std::shared_ptr<tls_client_context>, std::string> tls_client_context::loa
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+    SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);  // a close-delimited body, as Go
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
     if (!options.cert_file.empty() || !options.key_file.empty()) {
         if (auto ok = load_key_pair(ctx, options, nullptr); !ok) {
