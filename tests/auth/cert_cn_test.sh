@@ -30,7 +30,8 @@ issue() {  # issue <file> <cn> <extension line>
 issue server server "subjectAltName=IP:127.0.0.1"
 for who in root alice nobody; do issue "$who" "$who" "extendedKeyUsage=clientAuth"; done
 
-# serve <name> <binary> [flags]: prints the https base URL once it answers.
+# serve <name> <binary> [flags]: sets BASE to the https URL once it answers. Runs in this
+# shell (not in $(...)), so the server's pid reaches PIDS and the cleanup stops it.
 serve() {
     local name=$1 bin=$2 c p i
     shift 2
@@ -43,7 +44,7 @@ serve() {
     PIDS+=($!)
     for ((i = 0; i < 100; i++)); do
         curl -s --cacert ca.pem --cert root.pem --key root.key "https://127.0.0.1:$c/version" \
-            >/dev/null 2>&1 && { echo "https://127.0.0.1:$c"; return; }
+            >/dev/null 2>&1 && { BASE="https://127.0.0.1:$c"; return 0; }
         sleep 0.1
     done
     echo "server $name did not start" >&2
@@ -88,8 +89,10 @@ session() {
     req "$b" root DELETE /v2/auth/enable
 }
 
-REF=$(serve ref /usr/bin/etcd --enable-v2) || exit 1
-OURS=$(serve ours "$UETCD") || exit 1
+serve ref /usr/bin/etcd --enable-v2
+REF=$BASE
+serve ours "$UETCD"
+OURS=$BASE
 expected=$(session "$REF")
 actual=$(session "$OURS")
 echo "$actual"
