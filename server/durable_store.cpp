@@ -72,6 +72,15 @@ reactor::task<applied_command> store_service::propose_entry(std::optional<store:
         after_write();
         co_return done;
     }
+    if (_committer_stopping) {
+        // Shutting down: other cores may still serve for a moment, but nothing more is logged
+        // (etcd answers "server stopped"): fail at once instead of waiting forever.
+        applied_command refused;
+        refused.result = failure{store::error{store::error_code::raft_internal,
+            "server stopped", _tree.index()}};
+        refused.raft_index = _raft_index;
+        co_return refused;
+    }
     proposal p{std::move(c), {}, {}};
     _proposals.push_back(&p);
     _commit_wake.notify();
