@@ -75,14 +75,18 @@ start() {
     exit 2
 }
 
-declare -A RPS=() P50=() P99=()
-# measure LABEL URL CONNECTIONS [header]
+declare -A RPS=() P50=() P99=() CPU_US=()
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# measure LABEL SERVER_PID URL CONNECTIONS [header]: also the server's CPU per request, the
+# figure the shared 2-core box cannot blur (wrk's own TLS work competes for the same cores).
 measure() {
-    local label=$1 url=$2 connections=$3 out
-    shift 3
+    local label=$1 pid=$2 url=$3 connections=$4 out ticks_before ticks_after
+    shift 4
     local args=(-t"$WRK_THREADS" -c"$connections" -d"$DURATION" --latency)
     [[ $# -gt 0 ]] && args+=(-H "$1")
+    ticks_before=$(cpu_ticks "$pid")
     out=$(wrk "${args[@]}" "$url")
+    ticks_after=$(cpu_ticks "$pid")
     if grep -q 'Non-2xx' <<<"$out"; then
         echo "tls.sh: $label got non-2xx answers:" >&2
         echo "$out" >&2
@@ -90,8 +94,11 @@ measure() {
     RPS[$label]=$(awk '/^Requests\/sec:/ {printf "%d", $2}' <<<"$out")
     P50[$label]=$(awk '$1 == "50%" {print $2}' <<<"$out")
     P99[$label]=$(awk '$1 == "99%" {print $2}' <<<"$out")
-    printf '%-22s %10s req/s   p50 %-9s p99 %s\n' "$label" "${RPS[$label]}" \
-        "${P50[$label]}" "${P99[$label]}"
+    CPU_US[$label]=$(awk -v t=$((ticks_after - ticks_before)) -v r="${RPS[$label]}" \
+        -v d="${DURATION%s}" -v hz="$(getconf CLK_TCK)" \
+        'BEGIN {printf "%.1f", (r > 0 ? t / hz * 1e6 / (r * d) : 0)}')
+    printf '%-22s %10s req/s   p50 %-9s p99 %-9s server CPU %s us/req\n' "$label" \
+        "${RPS[$label]}" "${P50[$label]}" "${P99[$label]}" "${CPU_US[$label]}"
 }
 
 pick_port() { echo $((20000 + RANDOM % 9000)); }
@@ -104,10 +111,11 @@ start uetcd "$BUILD_DIR/etcd" "$U_C" "$U_P"
 start etcd "$ETCD_BIN" "$E_C" "$E_P" --enable-v2
 U=https://127.0.0.1:$U_C/v2/keys/bench/k
 E=https://127.0.0.1:$E_C/v2/keys/bench/k
-measure uetcd-get-keepalive "$U" "$CONNECTIONS"
-measure etcd-get-keepalive "$E" "$CONNECTIONS"
-measure uetcd-new-conns "$U" "$HANDSHAKE_CONNECTIONS" "Connection: close"
-measure etcd-new-conns "$E" "$HANDSHAKE_CONNECTIONS" "Connection: close"
+readonly U_PID=${PIDS[0]} E_PID=${PIDS[1]}
+measure uetcd-get-keepalive "$U_PID" "$U" "$CONNECTIONS"
+measure etcd-get-keepalive "$E_PID" "$E" "$CONNECTIONS"
+measure uetcd-new-conns "$U_PID" "$U" "$HANDSHAKE_CONNECTIONS" "Connection: close"
+measure etcd-new-conns "$E_PID" "$E" "$HANDSHAKE_CONNECTIONS" "Connection: close"
 # full_handshakes LABEL HOST:PORT: sequential full handshakes per second (openssl s_time).
 full_handshakes() {
     local label=$1 seconds=${DURATION%s} out count real
@@ -122,8 +130,10 @@ full_handshakes uetcd-full-handshakes "127.0.0.1:$U_C"
 full_handshakes etcd-full-handshakes "127.0.0.1:$E_C"
 awk -v ug="${RPS[uetcd-get-keepalive]}" -v eg="${RPS[etcd-get-keepalive]}" \
     -v un="${RPS[uetcd-new-conns]}" -v en="${RPS[etcd-new-conns]}" \
-    -v uf="${RPS[uetcd-full-handshakes]}" -v ef="${RPS[etcd-full-handshakes]}" 'BEGIN {
+    -v uf="${RPS[uetcd-full-handshakes]}" -v ef="${RPS[etcd-full-handshakes]}" \
+    -v uc="${CPU_US[uetcd-get-keepalive]}" -v ec="${CPU_US[etcd-get-keepalive]}" 'BEGIN {
     printf "GET over TLS, uetcd / etcd 3.4:    %.2fx (target >= 2)\n", (eg > 0 ? ug / eg : 0)
+    printf "server CPU per TLS GET, etcd / uetcd: %.2fx\n", (uc > 0 ? ec / uc : 0)
     printf "new TLS connections, uetcd / etcd: %.2fx\n", (en > 0 ? un / en : 0)
     printf "full handshakes, uetcd / etcd:     %.2fx\n", (ef > 0 ? uf / ef : 0)
 }'
