@@ -4,7 +4,8 @@ BUILD ?= build
 NINJA_JOBS ?= 2
 # Packages the build and the tests need (docs/dependencies.md says why).
 DEB_PACKAGES := g++ meson ninja-build pkg-config liburing-dev libsimdjson-dev libssl-dev \
-	libcrypt-dev libxxhash-dev catch2 libbenchmark-dev etcd-server etcd-client curl nodejs openssl
+	libcrypt-dev libxxhash-dev catch2 libbenchmark-dev etcd-server etcd-client curl nodejs openssl \
+	python3
 DEB_BENCH := wrk nginx-light
 DEB_FUZZ := clang libclang-rt-14-dev
 
