@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "support/process.hpp"
+#include "support/run_tool.hpp"
 
 using namespace uetcd::testing;
 using namespace std::chrono_literals;
@@ -29,67 +30,10 @@ struct tool_result {
 // Runs Go etcdctl (API 2) with `input` on stdin; killed after `timeout`. Bounded.
 tool_result run_etcdctl(const std::vector<std::string>& args, const std::string& input = {},
     std::chrono::milliseconds timeout = 20s) {
-    int in_pipe[2], out_pipe[2], err_pipe[2];
-    REQUIRE(::pipe(in_pipe) == 0);
-    REQUIRE(::pipe(out_pipe) == 0);
-    REQUIRE(::pipe(err_pipe) == 0);
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        ::dup2(in_pipe[0], 0);
-        ::dup2(out_pipe[1], 1);
-        ::dup2(err_pipe[1], 2);
-        for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1], err_pipe[0],
-                 err_pipe[1]}) {
-            ::close(fd);
-        }
-        ::setenv("ETCDCTL_API", "2", 1);
-        std::vector<char*> argv{const_cast<char*>("/usr/bin/etcdctl")};
-        for (const auto& a : args) {
-            argv.push_back(const_cast<char*>(a.c_str()));
-        }
-        argv.push_back(nullptr);
-        ::execv(argv[0], argv.data());
-        ::_exit(127);
-    }
-    ::close(in_pipe[0]);
-    ::close(out_pipe[1]);
-    ::close(err_pipe[1]);
-    if (!input.empty()) {
-        (void)!::write(in_pipe[1], input.data(), input.size());
-    }
-    ::close(in_pipe[1]);
-    std::string out, err;
-    pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-    const auto deadline = clock::now() + timeout;
-    int open_count = 2;
-    while (open_count > 0 && clock::now() < deadline) {
-        if (::poll(fds, 2, 100) <= 0) {
-            continue;
-        }
-        for (int i = 0; i < 2; ++i) {
-            if (fds[i].fd < 0 || (fds[i].revents & (POLLIN | POLLHUP)) == 0) {
-                continue;
-            }
-            char buf[4096];
-            const auto n = ::read(fds[i].fd, buf, sizeof(buf));
-            if (n <= 0) {
-                ::close(fds[i].fd);
-                fds[i].fd = -1;
-                --open_count;
-            } else {
-                (i == 0 ? out : err).append(buf, static_cast<std::size_t>(n));
-            }
-        }
-    }
-    for (auto& f : fds) {
-        if (f.fd >= 0) {
-            ::close(f.fd);
-        }
-    }
-    ::kill(pid, SIGKILL);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return {out + err, WIFEXITED(status) ? WEXITSTATUS(status) : -1};
+    std::vector<std::string> argv{"/usr/bin/etcdctl"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    run_result r = run_tool(argv, input, timeout);
+    return {r.out + r.err, r.code};
 }
 
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {

@@ -19,83 +19,12 @@
 #include <vector>
 
 #include "support/process.hpp"
+#include "support/run_tool.hpp"
 
 using namespace uetcd::testing;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct run_result {
-    std::string out;
-    std::string err;
-    int code = -1;
-};
-
-// Runs `argv` with `input` on stdin; kills it after `timeout`. Bounded.
-run_result run_tool(const std::vector<std::string>& argv, const std::string& input = {},
-    std::chrono::milliseconds timeout = 20s) {
-    int in_pipe[2], out_pipe[2], err_pipe[2];
-    REQUIRE(::pipe(in_pipe) == 0);
-    REQUIRE(::pipe(out_pipe) == 0);
-    REQUIRE(::pipe(err_pipe) == 0);
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        ::dup2(in_pipe[0], 0);
-        ::dup2(out_pipe[1], 1);
-        ::dup2(err_pipe[1], 2);
-        for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1], err_pipe[0],
-                 err_pipe[1]}) {
-            ::close(fd);
-        }
-        ::setenv("ETCDCTL_API", "2", 1);
-        std::vector<char*> args;
-        for (const auto& a : argv) {
-            args.push_back(const_cast<char*>(a.c_str()));
-        }
-        args.push_back(nullptr);
-        ::execv(args[0], args.data());
-        ::_exit(127);
-    }
-    ::close(in_pipe[0]);
-    ::close(out_pipe[1]);
-    ::close(err_pipe[1]);
-    if (!input.empty()) {
-        (void)!::write(in_pipe[1], input.data(), input.size());
-    }
-    ::close(in_pipe[1]);
-    run_result r;
-    const auto deadline = clock::now() + timeout;
-    pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-    int open_count = 2;
-    while (open_count > 0 && clock::now() < deadline) {
-        if (::poll(fds, 2, 100) <= 0) {
-            continue;
-        }
-        for (int i = 0; i < 2; ++i) {
-            if (fds[i].fd >= 0 && (fds[i].revents & (POLLIN | POLLHUP)) != 0) {
-                char buf[4096];
-                const auto n = ::read(fds[i].fd, buf, sizeof(buf));
-                if (n <= 0) {
-                    ::close(fds[i].fd);
-                    fds[i].fd = -1;
-                    --open_count;
-                } else {
-                    (i == 0 ? r.out : r.err).append(buf, static_cast<std::size_t>(n));
-                }
-            }
-        }
-    }
-    for (auto& f : fds) {
-        if (f.fd >= 0) {
-            ::close(f.fd);
-        }
-    }
-    ::kill(pid, SIGKILL);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
 
 std::string ours_binary() { return std::string(UETCD_BUILD_ROOT) + "/etcdctl"; }
 const std::string go_binary = "/usr/bin/etcdctl";
