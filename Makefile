@@ -32,6 +32,7 @@ run: build
 	./$(BUILD)/etcd
 
 test: build
+	@sh scripts/install-node-deps.sh
 	meson test -C $(BUILD) --print-errorlogs --num-processes 2
 
 bench: build
