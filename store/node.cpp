@@ -104,6 +104,19 @@ void insert_child(node& dir, std::unique_ptr<node> child) {
     dir.child_count++;
 }
 
+void reserve_children(node& dir, std::size_t count) {
+    UETCD_ASSERT(dir.dir && dir.child_count == 0);
+    if (count == 0) {
+        return;
+    }
+    // The smallest table that holds `count` at insert_child's load limit (3/4).
+    auto capacity_log2 = min_capacity_log2;
+    while ((std::size_t{1} << capacity_log2) * 3 < count * 4) {
+        ++capacity_log2;
+    }
+    rehash(dir, capacity_log2);
+}
+
 std::unique_ptr<node> take_child(node& dir, std::string_view name) {
     std::size_t hole = find_slot(dir, name);
     UETCD_ASSERT(hole != SIZE_MAX);

@@ -48,6 +48,9 @@ void set_value(node& n, std::string_view value);
 
 node* find_child(const node& dir, std::string_view name) noexcept;
 void insert_child(node& dir, std::unique_ptr<node> child);
+// Sizes an empty directory's table for `count` children, so that inserting them (snapshot
+// loading) never rehashes.
+void reserve_children(node& dir, std::size_t count);
 std::unique_ptr<node> take_child(node& dir, std::string_view name);
 
 // Children in table order (deterministic for a given history; use sorted for output order).

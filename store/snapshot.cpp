@@ -198,6 +198,8 @@ struct tree_access {
         const std::uint64_t created = r.u64();
         const std::uint64_t modified = r.u64();
         const time_ns expire = r.i64();
+        // A file's value comes next: read it first, so the node's text is allocated once.
+        const std::string_view value = dir ? std::string_view{} : r.str();
         const bool name_ok = parent == nullptr ? name.empty()
                                                : !name.empty() && name.find('/') == name.npos &&
                                                      name != "." && name != "..";
@@ -206,12 +208,11 @@ struct tree_access {
             r.fail();
             return nullptr;
         }
-        auto n = make_node(name, dir, "", created, expire);
+        auto n = make_node(name, dir, value, created, expire);
         n->modified_index = modified;
         n->parent = parent;
         if (!dir) {
-            set_value(*n, r.str());
-            return r.failed() ? nullptr : std::move(n);
+            return n;
         }
         const std::uint32_t count = r.u32();
         // Each child takes at least 30 bytes: refuse counts the input cannot hold.
@@ -219,6 +220,7 @@ struct tree_access {
             r.fail();
             return nullptr;
         }
+        reserve_children(*n, count);
         for (std::uint32_t i = 0; i < count; ++i) {
             auto child = load_node(r, t, n.get(), depth + 1);
             if (child == nullptr || find_child(*n, child->name()) != nullptr) {

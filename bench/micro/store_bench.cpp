@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "uetcd/store/snapshot.hpp"
 #include "uetcd/store/tree.hpp"
 
 namespace {
@@ -153,5 +154,29 @@ void BM_store_memory_10k_watchers(benchmark::State& state) {
     }
 }
 BENCHMARK(BM_store_memory_10k_watchers)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+namespace {
+
+// Restart cost (issue #4): recovering a snapshot of 100k 64-byte keys in 100 dirs, and the
+// same keys in one flat dir (the load benchmarks' shape); per key in the counters.
+void BM_store_snapshot_recover_100k(benchmark::State& state) {
+    const bool flat = state.range(0) != 0;
+    tree source;
+    for (std::size_t i = 0; i < 100'000; ++i) {
+        (void)source.set(flat ? "/1/bench/k" + std::to_string(i) : key_of(i), false,
+            value_64_bytes, {}, now_ns);
+    }
+    const std::string bytes = save_snapshot(source);
+    for (auto _ : state) {
+        auto recovered = recover_snapshot(bytes);
+        benchmark::DoNotOptimize(recovered);
+    }
+    state.counters["ns_per_key"] = benchmark::Counter(100'000.0,
+        benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_store_snapshot_recover_100k)->Arg(0)->Arg(1)->ArgName("flat")
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
