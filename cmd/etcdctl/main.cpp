@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "backup.hpp"
 #include "ctl.hpp"
 #include "uetcd/reactor/smp.hpp"
 #include "uetcd_build_info.h"
@@ -35,7 +36,7 @@ const std::vector<command_spec>& commands() {
     static const std::vector<command_spec> table = {
         {"backup", {}, {{"data-dir", flag_kind::text, ""}, {"wal-dir", flag_kind::text, ""},
             {"backup-dir", flag_kind::text, ""}, {"backup-wal-dir", flag_kind::text, ""},
-            {"with-v3", flag_kind::boolean, ""}}, "backup an etcd directory (not supported yet)"},
+            {"with-v3", flag_kind::boolean, ""}}, "backup an etcd directory"},
         {"cluster-health", {}, {{"forever, f", flag_kind::boolean, ""}},
             "check the health of the etcd cluster"},
         {"mk", {}, {{"in-order", flag_kind::boolean, ""}, ttl},
@@ -281,8 +282,9 @@ int dispatch(const std::vector<std::string>& args) {
         return 1;
     }
     if (spec->name == "backup") {
-        ctl::err("Error:  backup is not supported yet: uetcd has no WAL yet\n");
-        return 1;
+        const ctl::parsed_flags& f = flags.value();
+        return uetcd::ctl::run_backup(f.text("data-dir"), f.text("wal-dir"),
+            f.text("backup-dir"), f.text("backup-wal-dir"));
     }
     auto tls = load_client_tls(*options);
     if (!tls) {
