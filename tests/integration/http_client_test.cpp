@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 
+#include "support/on_reactor.hpp"
 #include "support/process.hpp"
 #include "uetcd/http/client.hpp"
 #include "uetcd/reactor/smp.hpp"
@@ -19,13 +20,6 @@ namespace http = uetcd::http;
 namespace rx = uetcd::reactor;
 
 namespace {
-
-template <typename Body>
-void on_reactor(Body body) {
-    const std::string error = rx::smp::run(rx::smp_config{.cores = 1, .pin_threads = false},
-        [&](unsigned) -> rx::task<void> { co_await body(); });
-    REQUIRE(error.empty());
-}
 
 // Accepts one connection, reads one request head, writes `reply`, then closes.
 class scripted_server {

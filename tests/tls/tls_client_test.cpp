@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "support/on_reactor.hpp"
 #include "support/process.hpp"
 #include "uetcd/http/client.hpp"
 #include "uetcd/http/tls.hpp"
@@ -22,13 +23,6 @@ namespace http = uetcd::http;
 namespace rx = uetcd::reactor;
 
 namespace {
-
-template <typename Body>
-void on_reactor(Body body) {
-    const std::string error = rx::smp::run(rx::smp_config{.cores = 1, .pin_threads = false},
-        [&](unsigned) -> rx::task<void> { co_await body(); });
-    REQUIRE(error.empty());
-}
 
 void run(const std::string& command) {
     REQUIRE(std::system((command + " 2>/dev/null").c_str()) == 0);
