@@ -241,6 +241,21 @@ result<event, error> tree::get(std::string_view path, bool recursive, bool sorte
     return got;
 }
 
+void tree::count_get(std::string_view clean) noexcept {
+    UETCD_ASSERT(!clean.empty() && clean[0] == '/');
+    const node* current = _root.get();
+    for (std::size_t i = 1; i < clean.size() && current != nullptr;) {
+        const std::size_t end = std::min(clean.find('/', i), clean.size());
+        current = current->dir ? find_child(*current, clean.substr(i, end - i)) : nullptr;
+        i = end + 1;
+    }
+    if (current != nullptr) {
+        _stats.gets_success++;
+    } else {
+        _stats.gets_fail++;
+    }
+}
+
 result<event, error> tree::view(std::string_view path, bool recursive, bool sorted,
     time_ns now_ns) const {
     UETCD_ASSERT(!in_provisional());

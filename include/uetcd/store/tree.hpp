@@ -72,6 +72,10 @@ public:
     result<event, error> get(std::string_view path, bool recursive, bool sorted,
         time_ns now_ns);
     // get() without counting stats: one shard's part of a listing gathered from all shards.
+    // Counts a GET of the clean path `clean` in the stats (getsSuccess if the node exists,
+    // else getsFail) without building an answer: etcd's per-request GET of /2/enabled.
+    void count_get(std::string_view clean) noexcept;
+
     result<event, error> view(std::string_view path, bool recursive, bool sorted,
         time_ns now_ns) const;
 

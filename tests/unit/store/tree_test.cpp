@@ -47,6 +47,24 @@ TEST_CASE("tree: failed writes do not move the index", "[store][tree]") {
     CHECK(t.index() == before);
 }
 
+TEST_CASE("tree: count_get counts exactly as a get of the same path", "[store][tree]") {
+    tree counted;
+    tree fetched;
+    for (tree* t : {&counted, &fetched}) {
+        REQUIRE(t->set("/1/f", false, "v", {}, t0_ns));
+        REQUIRE(t->set("/1/d/x", false, "v", {}, t0_ns));
+    }
+    for (const char* path : {"/1/f", "/1/d", "/1/d/x", "/1/none", "/1/f/under", "/2/enabled",
+             "/1", "/"}) {
+        INFO(path);
+        counted.count_get(path);
+        (void)fetched.get(path, false, false, t0_ns);
+        CHECK(counted.current_stats().gets_success == fetched.current_stats().gets_success);
+        CHECK(counted.current_stats().gets_fail == fetched.current_stats().gets_fail);
+    }
+    CHECK(counted.current_stats().gets_fail == 3);
+}
+
 TEST_CASE("tree: in-order keys are the new index on 20 digits", "[store][tree]") {
     tree t;
     std::vector<std::string> keys;
