@@ -165,15 +165,7 @@ private:
             if (c < 0) {
                 continue;
             }
-            std::string got;
-            char buf[4096];
-            while (got.find("\r\n\r\n") == std::string::npos) {
-                const auto n = ::recv(c, buf, sizeof(buf), 0);
-                if (n <= 0) {
-                    break;
-                }
-                got.append(buf, static_cast<std::size_t>(n));
-            }
+            const std::string got = read_request_head(c);
             const bool members = got.starts_with("GET /v2/members ");
             const std::string body = members ? _body : "404 page not found\n";
             const std::string status = members ? "HTTP/1.1 200 OK" : "HTTP/1.1 404 Not Found";

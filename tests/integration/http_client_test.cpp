@@ -28,16 +28,7 @@ public:
         port = _listener.port;
         _thread = std::thread([this] {
             const int c = ::accept(_listener.fd(), nullptr, nullptr);
-            std::string got;
-            char buf[4096];
-            while (got.find("\r\n\r\n") == std::string::npos) {
-                const auto n = ::recv(c, buf, sizeof(buf), 0);
-                if (n <= 0) {
-                    break;
-                }
-                got.append(buf, static_cast<std::size_t>(n));
-            }
-            request = got;
+            request = read_request_head(c);
             ::send(c, _reply.data(), _reply.size(), MSG_NOSIGNAL);
             ::close(c);
         });

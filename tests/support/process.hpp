@@ -43,6 +43,21 @@ inline int free_port() {
     return ntohs(a.sin_port);
 }
 
+// Reads from `fd` until a whole request head ("\r\n\r\n") arrived or the peer stopped;
+// what was read. For scripted servers.
+inline std::string read_request_head(int fd) {
+    std::string got;
+    char buf[4096];
+    while (got.find("\r\n\r\n") == std::string::npos) {
+        const auto n = ::recv(fd, buf, sizeof(buf), 0);
+        if (n <= 0) {
+            break;
+        }
+        got.append(buf, static_cast<std::size_t>(n));
+    }
+    return got;
+}
+
 // A listening loopback socket (port 0: the kernel picks one) that nobody accepts on unless
 // the test does; closed on destruction. For scripted servers and ports held on purpose.
 class loopback_listener {
