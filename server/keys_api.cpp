@@ -24,7 +24,7 @@ constexpr unsigned store_core = 0;
 
 // One watch waiting on this core. Lives in the handler's frame.
 struct waiter {
-    std::deque<std::string> events;
+    std::deque<std::shared_ptr<const std::string>> events;  // shared with other watchers
     wake_signal signal;
     reactor::cancel_slot peek_cancel;
     store::watcher_id id;
@@ -152,7 +152,7 @@ reactor::task<void> stream_events(http::exchange& ex, waiter& w, bool stream) {
         bool done = w.stopped || w.overflow || (stream && !w.hub_registered);
         if (!w.overflow) {
             while (!w.events.empty()) {
-                append_chunk(out, w.events.front(), w.chunked);
+                append_chunk(out, *w.events.front(), w.chunked);
                 w.events.pop_front();
                 if (!stream) {
                     done = true;

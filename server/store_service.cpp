@@ -237,12 +237,12 @@ void store_service::drain_notifications() {
     _tree.hub().take_notifications(_scratch);
     std::vector<std::vector<watch_event>> batches(_cores);
     const store::event* last_event = nullptr;
-    std::string last_json;
+    std::shared_ptr<const std::string> last_json;
     for (const store::notification& n : _scratch) {
         if (n.ev.get() != last_event) {
-            last_json.clear();
-            store::write_event_json(last_json, *n.ev,
-                store::json_options{store::keys_prefix, false});
+            auto json = std::make_shared<std::string>();
+            store::write_event_json(*json, *n.ev, store::json_options{store::keys_prefix, false});
+            last_json = std::move(json);
             last_event = n.ev.get();
         }
         const auto core = static_cast<unsigned>(n.tag >> tag_core_shift);

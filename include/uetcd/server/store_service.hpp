@@ -69,7 +69,9 @@ struct watch_answer {
 // One event for one waiting watch on some core; `local_id` is that core's id of the watch.
 struct watch_event {
     std::uint64_t local_id = 0;
-    std::string json;  // the event as etcd writes it (trailing "\n")
+    // The event as etcd writes it (trailing "\n"): written once per event and shared by
+    // every watcher it goes to, on any core (immutable).
+    std::shared_ptr<const std::string> json;
     bool last = false;  // a one-shot watcher: removed from the hub with this event
 };
 
